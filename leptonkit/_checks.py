@@ -1,0 +1,61 @@
+"""Argument checks shared by the public functions: each error names the parameter and the allowed range.
+
+Private helpers (leading underscore): the public modules call them at their boundary.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Any
+
+__all__ = ["as_bytes", "check_int", "check_real"]
+
+
+def as_bytes(value: Any, name: str) -> bytes | memoryview:
+    """Return ``value`` if it is bytes-like; raise ``TypeError`` naming ``name`` otherwise.
+
+    ``str`` is refused on purpose: text has no single byte encoding, so the caller must choose
+    one (``"text".encode()``) rather than have the kit guess.
+    """
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return memoryview(value).cast("B")
+    hint = " (encode text first, e.g. 'text'.encode())" if isinstance(value, str) else ""
+    raise TypeError(f"{name} must be bytes-like (bytes, bytearray or memoryview), "
+                    f"got {type(value).__name__}{hint}")
+
+
+def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int within ``[low, high]``; raise ``TypeError``/``ValueError`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be in {_interval(low, high)}, got {value}")
+    return int(value)
+
+
+def check_real(value: Any, name: str, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``value`` as a finite float within the given bounds.
+
+    NaN and infinities are refused; ``low_open``/``high_open`` make a bound strict (``ε > 0``).
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    x = float(value)
+    allowed = _interval(low, high, low_open=low_open, high_open=high_open)
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be a finite number in {allowed}, got {x}")
+    too_low = low is not None and (x <= low if low_open else x < low)
+    too_high = high is not None and (x >= high if high_open else x > high)
+    if too_low or too_high:
+        raise ValueError(f"{name} must be in {allowed}, got {x:g}")
+    return x
+
+
+def _interval(low, high, *, low_open: bool = False, high_open: bool = False) -> str:
+    left = "(" if low is None or low_open else "["
+    right = ")" if high is None or high_open else "]"
+    return f"{left}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{right}"

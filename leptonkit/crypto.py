@@ -1,0 +1,440 @@
+"""Encryption, hashing, signatures and password-based keys, built on ``cryptography`` alone.
+
+Nothing here is a home-made primitive: AES-GCM, RSA-OAEP, SHA-256, HMAC, Ed25519 and scrypt
+come from pyca/cryptography; this module chooses safe settings, checks arguments at the door
+and turns every way a token can be bad into one ``IntegrityError``. The insecure ECB demo that
+notebook 01 needs lives at the bottom, under a name nobody calls by accident.
+Neighbours: ``he`` (computing on ciphertexts), ``mpc`` (secret sharing), ``audit`` (hash chains).
+
+Keys, nonces and salts come from the OS CSPRNG (``os.urandom``); no function here takes a seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import time
+from typing import Any
+
+import numpy as np
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, hmac, padding
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from ._checks import as_bytes, check_int, check_real
+from .errors import IntegrityError
+
+__all__ = [
+    "IntegrityError",
+    "bytes_as_image",
+    "decrypt",
+    "decrypt_array",
+    "decrypt_with_password",
+    "demo_image",
+    "derive_key_from_password",
+    "ecb_encrypt_insecure",
+    "encrypt",
+    "encrypt_array",
+    "encrypt_with_password",
+    "expected_crack_seconds",
+    "generate_key",
+    "generate_rsa_keypair",
+    "generate_signing_keypair",
+    "hmac_sha256",
+    "kdf_cost_table",
+    "kdf_seconds",
+    "seal",
+    "sha256",
+    "sign",
+    "unseal",
+    "verify",
+    "verify_hmac",
+]
+
+NONCE_BYTES = 12  # 96-bit nonces, the size NIST SP 800-38D recommends for GCM
+TAG_BYTES = 16
+AES_KEY_BYTES = (16, 24, 32)
+MIN_RSA_BITS = 2048
+SCRYPT_LOG2_N_RANGE = (10, 20)  # 2**20 * 1 KiB = 1 GiB of memory at the top
+SCRYPT_R, SCRYPT_P = 8, 1
+DEFAULT_SCRYPT_LOG2_N = 17  # OWASP Password Storage Cheat Sheet: N = 2**17, r = 8, p = 1
+SALT_BYTES = 16
+
+_TAMPERED = "authentication failed: wrong key, wrong associated data, or tampered/truncated data"
+
+
+# --- AES-256-GCM ------------------------------------------------------------------------------
+
+
+def generate_key() -> bytes:
+    """Return a fresh random 256-bit AES key from the OS CSPRNG."""
+    return AESGCM.generate_key(bit_length=256)
+
+
+def encrypt(plaintext: bytes, key: bytes, *, associated_data: bytes | None = None) -> bytes:
+    """Encrypt and authenticate ``plaintext`` with AES-GCM; return ``nonce || ciphertext || tag``.
+
+    A fresh random 96-bit nonce is drawn for every call, so encrypting the same message twice
+    gives different tokens. ``associated_data`` is authenticated but not encrypted (a record id,
+    a header): decryption fails unless the same bytes are given again.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not bytes-like (``str`` included).
+    ValueError
+        If ``key`` is not 16, 24 or 32 bytes long.
+
+    Example
+    -------
+    >>> key = generate_key()
+    >>> decrypt(encrypt(b"blood type: O-", key), key)
+    b'blood type: O-'
+    """
+    data = as_bytes(plaintext, "plaintext")
+    aad = _optional_bytes(associated_data, "associated_data")
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + _aesgcm(key).encrypt(nonce, data, aad)
+
+
+def decrypt(token: bytes, key: bytes, *, associated_data: bytes | None = None) -> bytes:
+    """Verify and decrypt a token made by :func:`encrypt`.
+
+    Raises
+    ------
+    IntegrityError
+        For every way the token can be bad: wrong key, wrong associated data, any flipped bit,
+        truncation. One type and one message, so the error reveals nothing.
+    TypeError, ValueError
+        For arguments of the wrong type, or a key of the wrong length.
+    """
+    data = memoryview(as_bytes(token, "token"))
+    aad = _optional_bytes(associated_data, "associated_data")
+    aead = _aesgcm(key)
+    if len(data) < NONCE_BYTES + TAG_BYTES:
+        raise IntegrityError(_TAMPERED)
+    try:
+        return aead.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], aad)
+    except InvalidTag:
+        raise IntegrityError(_TAMPERED) from None
+
+
+def _aesgcm(key: Any) -> AESGCM:
+    key = as_bytes(key, "key")
+    if len(key) not in AES_KEY_BYTES:
+        raise ValueError(f"key must be 16, 24 or 32 bytes (AES-128/192/256), got {len(key)} bytes")
+    return AESGCM(bytes(key))
+
+
+def _optional_bytes(value: Any, name: str) -> bytes | memoryview | None:
+    return None if value is None else as_bytes(value, name)
+
+
+# --- numpy arrays (model parameters) ---------------------------------------------------------
+
+_ARRAY_MAGIC = b"LKA1"
+
+
+def encrypt_array(array: np.ndarray, key: bytes, *, associated_data: bytes | None = None) -> bytes:
+    """Encrypt a numpy array with AES-GCM, keeping its dtype and shape.
+
+    The dtype and shape travel in a small plaintext header that is authenticated as associated
+    data, so nobody can reinterpret the bytes (say, as float16) without the tag failing.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"array must be a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.hasobject:
+        raise TypeError("array must have a numeric or fixed-size dtype, got dtype=object")
+    header = json.dumps({"dtype": array.dtype.str, "shape": list(array.shape)}).encode()
+    prefix = _ARRAY_MAGIC + struct.pack(">I", len(header)) + header
+    aad = _optional_bytes(associated_data, "associated_data")
+    body = encrypt(np.ascontiguousarray(array).tobytes(), key,
+                   associated_data=prefix + bytes(aad or b""))
+    return prefix + body
+
+
+def decrypt_array(token: bytes, key: bytes, *, associated_data: bytes | None = None) -> np.ndarray:
+    """Decrypt a token made by :func:`encrypt_array`; return a writable array of the same dtype and shape."""
+    data = bytes(as_bytes(token, "token"))
+    aad = bytes(_optional_bytes(associated_data, "associated_data") or b"")
+    try:
+        if data[:4] != _ARRAY_MAGIC:
+            raise ValueError
+        (n,) = struct.unpack(">I", data[4:8])
+        prefix = data[: 8 + n]
+        header = json.loads(prefix[8:])
+        dtype, shape = np.dtype(header["dtype"]), tuple(int(s) for s in header["shape"])
+    except (ValueError, KeyError, TypeError, struct.error):
+        raise IntegrityError(_TAMPERED) from None
+    raw = decrypt(data[len(prefix):], key, associated_data=prefix + aad)
+    return np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
+
+
+# --- RSA-OAEP hybrid envelopes -------------------------------------------------------------
+
+_SEAL_MAGIC = b"LKS1"
+_OAEP = asym_padding.OAEP(mgf=asym_padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                          label=None)
+
+
+def generate_rsa_keypair(bits: int = 3072) -> tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey]:
+    """Return a fresh RSA ``(private, public)`` key pair (public exponent 65537).
+
+    3072 bits is NIST's level for protection beyond 2030 (SP 800-57); fewer than 2048 is refused.
+    """
+    bits = check_int(bits, "bits", low=MIN_RSA_BITS, high=16384)
+    private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    return private, private.public_key()
+
+
+def seal(plaintext: bytes, public: rsa.RSAPublicKey) -> bytes:
+    """Encrypt for the holder of ``public``'s private key: a hybrid envelope.
+
+    A fresh AES-256 data key encrypts the message with AES-GCM; RSA-OAEP (SHA-256) wraps the
+    data key. The wrapped key is authenticated as associated data, so swapping it is caught.
+    RSA alone can encrypt only a few hundred bytes; this is how PGP, CMS and TLS use it.
+    """
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise TypeError(f"public must be an RSA public key, got {type(public).__name__}")
+    data = as_bytes(plaintext, "plaintext")
+    data_key = generate_key()
+    wrapped = public.encrypt(data_key, _OAEP)
+    header = _SEAL_MAGIC + struct.pack(">H", len(wrapped)) + wrapped
+    return header + encrypt(data, data_key, associated_data=header)
+
+
+def unseal(sealed: bytes, private: rsa.RSAPrivateKey) -> bytes:
+    """Open an envelope made by :func:`seal`; raise ``IntegrityError`` on any tampering."""
+    if not isinstance(private, rsa.RSAPrivateKey):
+        raise TypeError(f"private must be an RSA private key, got {type(private).__name__}")
+    data = bytes(as_bytes(sealed, "sealed"))
+    try:
+        if data[:4] != _SEAL_MAGIC:
+            raise ValueError
+        (n,) = struct.unpack(">H", data[4:6])
+        header = data[: 6 + n]
+        data_key = private.decrypt(header[6:], _OAEP)  # ValueError when the wrapped key is bad
+    except (ValueError, struct.error):
+        raise IntegrityError(_TAMPERED) from None
+    return decrypt(data[len(header):], data_key, associated_data=header)
+
+
+# --- hashes, MACs, signatures --------------------------------------------------------------
+
+
+def sha256(data: bytes) -> bytes:
+    """Return the 32-byte SHA-256 digest of ``data``."""
+    h = hashes.Hash(hashes.SHA256())
+    h.update(as_bytes(data, "data"))
+    return h.finalize()
+
+
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    """Return the 32-byte HMAC-SHA256 tag of ``data`` under ``key`` (RFC 2104)."""
+    key = as_bytes(key, "key")
+    if len(key) == 0:
+        raise ValueError("key must be at least 1 byte (32 random bytes recommended), got 0 bytes")
+    h = hmac.HMAC(bytes(key), hashes.SHA256())
+    h.update(as_bytes(data, "data"))
+    return h.finalize()
+
+
+def verify_hmac(key: bytes, data: bytes, tag: bytes) -> bool:
+    """Return whether ``tag`` is the HMAC-SHA256 of ``data``, compared in constant time."""
+    key, tag = as_bytes(key, "key"), as_bytes(tag, "tag")
+    if len(key) == 0:
+        raise ValueError("key must be at least 1 byte (32 random bytes recommended), got 0 bytes")
+    h = hmac.HMAC(bytes(key), hashes.SHA256())
+    h.update(as_bytes(data, "data"))
+    try:
+        h.verify(bytes(tag))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def generate_signing_keypair() -> tuple[ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey]:
+    """Return a fresh Ed25519 ``(private, public)`` signing key pair (RFC 8032)."""
+    private = ed25519.Ed25519PrivateKey.generate()
+    return private, private.public_key()
+
+
+def sign(message: bytes, private: ed25519.Ed25519PrivateKey) -> bytes:
+    """Return the 64-byte Ed25519 signature of ``message``."""
+    if not isinstance(private, ed25519.Ed25519PrivateKey):
+        raise TypeError(f"private must be an Ed25519 private key, got {type(private).__name__}")
+    return private.sign(bytes(as_bytes(message, "message")))
+
+
+def verify(message: bytes, signature: bytes, public: ed25519.Ed25519PublicKey) -> bool:
+    """Return whether ``signature`` is a valid Ed25519 signature of ``message`` under ``public``."""
+    if not isinstance(public, ed25519.Ed25519PublicKey):
+        raise TypeError(f"public must be an Ed25519 public key, got {type(public).__name__}")
+    try:
+        public.verify(bytes(as_bytes(signature, "signature")), bytes(as_bytes(message, "message")))
+    except InvalidSignature:
+        return False
+    return True
+
+
+# --- keys from passwords (scrypt, RFC 7914) ------------------------------------------------
+
+_PASSWORD_MAGIC = b"LKP1"
+
+
+def derive_key_from_password(password: str | bytes, *, salt: bytes | None = None,
+                             log2_n: int = DEFAULT_SCRYPT_LOG2_N) -> tuple[bytes, bytes]:
+    """Derive a 256-bit key from a password with scrypt; return ``(key, salt)``.
+
+    With ``salt=None`` a fresh random 16-byte salt is drawn; store it beside the ciphertext and
+    pass it back to derive the same key. ``log2_n`` is scrypt's cost: each step doubles both
+    the time and the memory (``128 * r * 2**log2_n`` bytes) of every guess an attacker makes.
+
+    Raises
+    ------
+    ValueError
+        If ``log2_n`` is outside [10, 20], the password is empty, or the salt is under 16 bytes.
+    """
+    pw = password.encode("utf-8") if isinstance(password, str) else as_bytes(password, "password")
+    if len(pw) == 0:
+        raise ValueError("password must not be empty")
+    log2_n = check_int(log2_n, "log2_n", low=SCRYPT_LOG2_N_RANGE[0], high=SCRYPT_LOG2_N_RANGE[1])
+    if salt is None:
+        salt = os.urandom(SALT_BYTES)
+    salt = bytes(as_bytes(salt, "salt"))
+    if len(salt) < SALT_BYTES:
+        raise ValueError(f"salt must be at least {SALT_BYTES} bytes, got {len(salt)} bytes")
+    kdf = Scrypt(salt=salt, length=32, n=2**log2_n, r=SCRYPT_R, p=SCRYPT_P)
+    return kdf.derive(bytes(pw)), salt
+
+
+def encrypt_with_password(plaintext: bytes, password: str | bytes, *,
+                          log2_n: int = DEFAULT_SCRYPT_LOG2_N) -> bytes:
+    """Encrypt with a key derived from ``password``; the salt and cost travel in the token.
+
+    Token layout: ``b"LKP1" || log2_n || salt || AES-GCM token``, the header authenticated.
+    """
+    key, salt = derive_key_from_password(password, log2_n=log2_n)
+    header = _PASSWORD_MAGIC + bytes([log2_n]) + salt
+    return header + encrypt(plaintext, key, associated_data=header)
+
+
+def decrypt_with_password(token: bytes, password: str | bytes) -> bytes:
+    """Decrypt a token made by :func:`encrypt_with_password`; a wrong password raises ``IntegrityError``."""
+    data = bytes(as_bytes(token, "token"))
+    header = data[: 5 + SALT_BYTES]
+    lo, hi = SCRYPT_LOG2_N_RANGE
+    if len(header) < 5 + SALT_BYTES or header[:4] != _PASSWORD_MAGIC or not lo <= header[4] <= hi:
+        raise IntegrityError(_TAMPERED)
+    key, _ = derive_key_from_password(password, salt=header[5:], log2_n=header[4])
+    return decrypt(data[len(header):], key, associated_data=header)
+
+
+def kdf_seconds(log2_n: int, *, repeats: int = 3) -> float:
+    """Measure the median wall time of one scrypt derivation at cost ``2**log2_n`` on this machine.
+
+    This is what every guess costs an attacker who runs the same code on the same hardware.
+    """
+    repeats = check_int(repeats, "repeats", low=1, high=100)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        derive_key_from_password(b"correct horse battery staple", log2_n=log2_n)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def kdf_cost_table(*, measured_up_to: int = 14, repeats: int = 3) -> dict[str, np.ndarray]:
+    """Seconds per scrypt guess on this machine for every ``log2_n`` in [10, 20].
+
+    Costs up to ``measured_up_to`` are measured with :func:`kdf_seconds`; higher ones are
+    extrapolated, since scrypt's work grows linearly in N (RFC 7914, section 2): the time per
+    unit of N is the median over the measured points. Returns arrays ``log2_n``, ``seconds``
+    and ``measured`` (a boolean mask), so a plot can show which points are which.
+    """
+    lo, hi = SCRYPT_LOG2_N_RANGE
+    measured_up_to = check_int(measured_up_to, "measured_up_to", low=lo, high=hi)
+    log2_n = np.arange(lo, hi + 1)
+    measured = log2_n <= measured_up_to
+    seconds = np.array([kdf_seconds(int(n), repeats=repeats) if m else np.nan
+                        for n, m in zip(log2_n, measured)])
+    per_unit = np.median(seconds[measured] / 2.0 ** log2_n[measured])
+    seconds[~measured] = per_unit * 2.0 ** log2_n[~measured]
+    return {"log2_n": log2_n, "seconds": seconds, "measured": measured}
+
+
+def expected_crack_seconds(entropy_bits: float | np.ndarray,
+                           guesses_per_second: float | np.ndarray) -> float | np.ndarray:
+    """Expected time to guess a secret with ``entropy_bits`` of entropy: half the space on average.
+
+    ``2**(entropy_bits - 1) / guesses_per_second``, element-wise for arrays. A random
+    10-character lowercase password has about 47 bits; a random AES-256 key has 256.
+    """
+    bits = _finite_array(entropy_bits, "entropy_bits", low=0.0, high=1024.0)
+    rate = _finite_array(guesses_per_second, "guesses_per_second", low=0.0, strict=True)
+    result = np.exp2(np.maximum(bits - 1.0, 0.0)) / rate
+    return float(result) if result.ndim == 0 else result
+
+
+def _finite_array(values: Any, name: str, *, low: float, high: float = np.inf,
+                  strict: bool = False) -> np.ndarray:
+    if np.ndim(values) == 0:
+        return np.asarray(check_real(values, name, low=low, high=None if high == np.inf else high,
+                                     low_open=strict))
+    arr = np.asarray(values, dtype=float)
+    bad = ~np.isfinite(arr) | (arr <= low if strict else arr < low) | (arr > high)
+    if bad.any():
+        bound = f"({low:g}, {high:g}]" if strict else f"[{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be finite and in {bound}, got {arr[bad][0]:g}")
+    return arr
+
+
+# --- the ECB lesson (insecure on purpose) --------------------------------------------------
+
+
+def ecb_encrypt_insecure(data: bytes, key: bytes) -> bytes:
+    """INSECURE, for the lesson only: AES in ECB mode, which encrypts equal blocks equally.
+
+    Every 16-byte block is encrypted on its own with the same key, so repeated plaintext blocks
+    give repeated ciphertext blocks and the shape of the data shows through (notebook 01 draws
+    it). Never use ECB for real data; use :func:`encrypt`. PKCS#7 padding is applied.
+    """
+    data = as_bytes(data, "data")
+    key = as_bytes(key, "key")
+    if len(key) not in AES_KEY_BYTES:
+        raise ValueError(f"key must be 16, 24 or 32 bytes (AES-128/192/256), got {len(key)} bytes")
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(bytes(data)) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(bytes(key)), modes.ECB()).encryptor()
+    return encryptor.update(padded) + encryptor.finalize()
+
+
+def demo_image(size: int = 128) -> np.ndarray:
+    """Draw a grey padlock on a light background: a ``(size, size)`` uint8 image for the ECB lesson.
+
+    Large flat regions are what ECB betrays: each row of 16 equal pixels is one AES block.
+    """
+    size = check_int(size, "size", low=32, high=1024)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    img = np.full((size, size), 235, dtype=np.uint8)
+    ring = np.hypot(xx - 0.5, yy - 0.42)
+    img[(ring > 0.17) & (ring < 0.27) & (yy < 0.45)] = 60  # shackle
+    body = (xx > 0.2) & (xx < 0.8) & (yy > 0.45) & (yy < 0.9)
+    img[body] = 120
+    keyhole = (np.hypot(xx - 0.5, yy - 0.6) < 0.06) | ((abs(xx - 0.5) < 0.025) & (yy > 0.6) & (yy < 0.75))
+    img[keyhole] = 20
+    return img
+
+
+def bytes_as_image(data: bytes, shape: tuple[int, int]) -> np.ndarray:
+    """View the first ``rows * cols`` bytes of ``data`` as a uint8 image, to look at ciphertext."""
+    rows, cols = (check_int(s, "shape", low=1) for s in shape)
+    data = bytes(as_bytes(data, "data"))
+    if len(data) < rows * cols:
+        raise ValueError(f"data must hold at least {rows * cols} bytes for shape {shape}, got {len(data)}")
+    return np.frombuffer(data[: rows * cols], dtype=np.uint8).reshape(rows, cols)

@@ -1,0 +1,142 @@
+"""Live explorers: ipywidgets sliders wired to one leptonkit computation and one ``plots`` builder.
+
+The pattern every notebook follows: on each slider move an :class:`Explorer` calls its
+``compute`` (one library function), hands the result to its ``build`` (one pure figure builder
+from ``plots``) and copies the new figure into its ``FigureWidget`` inside
+``fig.batch_update()``, so the browser redraws once. Nothing else lives here: the mathematics
+is in the topic modules, the drawing in ``plots``. ``EXPLORERS`` lists every explorer in the kit
+for the latency benchmark (``bench/explorer_latency.py``) and the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+import plotly.graph_objects as go
+
+from . import crypto, plots
+
+__all__ = ["EXPLORERS", "Explorer", "kdf_cost_explorer", "key_search_explorer"]
+
+_SLIDER_LAYOUT = {"width": "420px"}
+_SLIDER_STYLE = {"description_width": "160px"}
+
+
+class Explorer:
+    """Sliders driving one figure: ``build(compute(**values), **values)`` on every move.
+
+    Parameters
+    ----------
+    controls
+        Named value widgets (sliders); their names are the keyword arguments of ``compute``.
+    compute
+        Calls one leptonkit function with the slider values and returns its result.
+    build
+        A ``plots`` builder: takes the result and the slider values, returns a ``go.Figure``
+        with the same number of traces every time.
+
+    Attributes
+    ----------
+    figure : plotly.graph_objects.FigureWidget
+        The live figure; tests and benchmarks read it after setting a control's ``value``.
+    """
+
+    def __init__(self, controls: Mapping[str, w.ValueWidget], compute: Callable[..., Any],
+                 build: Callable[..., go.Figure]):
+        self.controls = dict(controls)
+        self._compute, self._build = compute, build
+        self.figure = go.FigureWidget(self._figure_for(self.values()))
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.widget = w.VBox([w.HBox(list(self.controls.values()),
+                                     layout={"flex_flow": "row wrap"}), self.figure])
+
+    def values(self) -> dict[str, Any]:
+        """The controls' current values, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def update(self) -> None:
+        """Recompute and redraw from the current slider values (what a slider move triggers)."""
+        new = self._figure_for(self.values())
+        if len(new.data) != len(self.figure.data):
+            raise RuntimeError("a figure builder must return the same number of traces every time")
+        with self.figure.batch_update():
+            for trace, fresh in zip(self.figure.data, new.data):
+                trace.update(fresh.to_plotly_json(), overwrite=True)
+            self.figure.layout.update(new.layout.to_plotly_json(), overwrite=True)
+
+    def _figure_for(self, values: dict[str, Any]) -> go.Figure:
+        return self._build(self._compute(**values), **values)
+
+    def _on_change(self, _change: dict) -> None:
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _slider(cls: type, description: str, **kwargs) -> w.ValueWidget:
+    return cls(description=description, continuous_update=True, layout=_SLIDER_LAYOUT,
+               style=_SLIDER_STYLE, **kwargs)
+
+
+# --- notebook 00: how long does it take to guess a key? ---------------------------------------
+
+KEY_BITS_AXIS = np.arange(8, 257)
+
+
+def key_search_explorer(bits: int = 56, log10_guesses_per_second: float = 12.0) -> Explorer:
+    """Key length and an attacker's speed against the expected time of a brute-force search."""
+    controls = {
+        "bits": _slider(w.IntSlider, "key length (bits)", value=bits, min=8, max=256),
+        "log10_rate": _slider(w.FloatSlider, "log₁₀ guesses / second", value=log10_guesses_per_second,
+                              min=0.0, max=20.0, step=0.5),
+    }
+
+    def compute(bits: int, log10_rate: float) -> np.ndarray:
+        return crypto.expected_crack_seconds(KEY_BITS_AXIS, 10.0 ** log10_rate)
+
+    def build(seconds: np.ndarray, bits: int, log10_rate: float) -> go.Figure:
+        return plots.crack_time(KEY_BITS_AXIS, seconds, x_title="key length (bits)", highlight=bits,
+                                title=f"{bits}-bit key at 10^{log10_rate:g} guesses/s")
+
+    return Explorer(controls, compute, build)
+
+
+# --- notebook 01: what does a password KDF's cost setting buy? ------------------------------
+
+
+def kdf_cost_explorer(table: Mapping[str, np.ndarray] | None = None, *, log2_n: int = 17,
+                      password_bits: float = 40.0) -> Explorer:
+    """scrypt's cost ``log2 N`` and a password's entropy against one core's expected search time.
+
+    ``table`` is :func:`leptonkit.crypto.kdf_cost_table` (measured on this machine); it is
+    measured here when not given. The sliders only look it up, so they respond at once.
+    """
+    table = crypto.kdf_cost_table() if table is None else table
+    lo, hi = int(table["log2_n"][0]), int(table["log2_n"][-1])
+    controls = {
+        "log2_n": _slider(w.IntSlider, "scrypt cost log₂ N", value=log2_n, min=lo, max=hi),
+        "password_bits": _slider(w.FloatSlider, "password entropy (bits)", value=password_bits,
+                                 min=10.0, max=100.0, step=1.0),
+    }
+
+    def compute(log2_n: int, password_bits: float) -> np.ndarray:
+        return crypto.expected_crack_seconds(password_bits, 1.0 / table["seconds"])
+
+    def build(seconds: np.ndarray, log2_n: int, password_bits: float) -> go.Figure:
+        per_guess = plots.human_duration(float(table["seconds"][log2_n - lo]))
+        return plots.crack_time(table["log2_n"], seconds, x_title="scrypt cost log₂ N",
+                                highlight=log2_n, measured=table["measured"],
+                                title=f"{password_bits:g}-bit password, {per_guess} per guess")
+
+    return Explorer(controls, compute, build)
+
+
+EXPLORERS: dict[str, Callable[..., Explorer]] = {
+    "key_search": key_search_explorer,
+    "kdf_cost": kdf_cost_explorer,
+}
