@@ -362,7 +362,7 @@ def kdf_cost_table(*, measured_up_to: int = 14, repeats: int = 3) -> dict[str, n
     log2_n = np.arange(lo, hi + 1)
     measured = log2_n <= measured_up_to
     seconds = np.array([kdf_seconds(int(n), repeats=repeats) if m else np.nan
-                        for n, m in zip(log2_n, measured)])
+                        for n, m in zip(log2_n, measured, strict=True)])
     per_unit = np.median(seconds[measured] / 2.0 ** log2_n[measured])
     seconds[~measured] = per_unit * 2.0 ** log2_n[~measured]
     return {"log2_n": log2_n, "seconds": seconds, "measured": measured}

@@ -23,7 +23,7 @@ from .errors import IntegrityError
 __all__ = ["NotYet", "check", "exercise_ids"]
 
 
-class NotYet(Exception):  # noqa: N818 — reads as the verdict it carries
+class NotYet(Exception):
     """Raised by a checker to say why an answer is not right yet (shown to the learner)."""
 
 

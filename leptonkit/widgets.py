@@ -64,7 +64,7 @@ class Explorer:
         if len(new.data) != len(self.figure.data):
             raise RuntimeError("a figure builder must return the same number of traces every time")
         with self.figure.batch_update():
-            for trace, fresh in zip(self.figure.data, new.data):
+            for trace, fresh in zip(self.figure.data, new.data, strict=True):
                 trace.update(fresh.to_plotly_json(), overwrite=True)
             self.figure.layout.update(new.layout.to_plotly_json(), overwrite=True)
 

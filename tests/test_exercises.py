@@ -1,0 +1,93 @@
+"""Every exercise accepts a correct answer, refuses wrong ones with a hint, and is used by a notebook."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from leptonkit import crypto
+from leptonkit.errors import IntegrityError
+from leptonkit.exercises import RECORD_01, RECORD_ID_01, check, exercise_ids
+
+NOTEBOOKS = sorted(Path(__file__).resolve().parents[1].glob("notebooks/*.ipynb"))
+
+
+def _token_and_key():
+    key = crypto.generate_key()
+    return crypto.encrypt(b"dose: 500 mg", key), key
+
+
+def _flip(token: bytes, position: int) -> bytes:
+    tampered = bytearray(token)
+    tampered[position // 8] ^= 1 << (position % 8)
+    return bytes(tampered)
+
+
+def _answers():
+    """For each exercise: answers that must pass and answers that must not."""
+    key = crypto.generate_key()
+    token, k = _token_and_key()
+    ecb_blocks = crypto.ecb_encrypt_insecure(crypto.demo_image(128).tobytes(), crypto.generate_key())
+    distinct = len({ecb_blocks[i:i + 16] for i in range(0, len(ecb_blocks), 16)})
+    years = 2 ** (8 * math.log2(26) - 1) * 0.1 / (365.25 * 24 * 3600)
+    return {
+        "00.1": ([76, 76.0], [75, 77, 128]),
+        "00.2": ([crypto.sha256(b"leptonkit").hex(), crypto.sha256(b"leptonkit").hex().upper()],
+                 [crypto.sha256(b"leptonkit"), crypto.sha256(b"Leptonkit").hex()]),
+        "00.3": ([IntegrityError], [ValueError, "IntegrityError", IntegrityError("x")]),
+        "01.1": ([(crypto.encrypt(RECORD_01, key, associated_data=RECORD_ID_01), key)],
+                 [(crypto.encrypt(RECORD_01, key), key),
+                  (crypto.encrypt(b"other", key, associated_data=RECORD_ID_01), key),
+                  (crypto.encrypt(RECORD_01, key, associated_data=RECORD_ID_01),
+                   crypto.generate_key())]),
+        "01.2": ([(_flip(token, 0), token, k), (_flip(token, len(token) * 8 - 1), token, k)],
+                 [(token, token, k), (_flip(_flip(token, 3), 9), token, k), (token[:-1], token, k)]),
+        "01.3": ([distinct], [distinct - 1, 1025]),
+        "01.4": ([years, years * 1.005], [years * 1.05, years * 2]),
+    }
+
+
+def test_every_exercise_has_passing_and_failing_answers():
+    answers = _answers()
+    assert sorted(answers) == exercise_ids()
+    for exercise_id, (right, wrong) in answers.items():
+        for answer in right:
+            assert check(exercise_id, answer) is True, (exercise_id, answer)
+        for answer in wrong:
+            assert check(exercise_id, answer) is False, (exercise_id, answer)
+
+
+def test_check_prints_a_tick_or_a_hint(capsys):
+    assert check("00.1", 76) is True
+    assert "✓ Exercise 00.1" in capsys.readouterr().out
+    assert check("00.1", 10) is False
+    out = capsys.readouterr().out
+    assert "✗ Exercise 00.1" in out and "Hint:" in out
+    assert check("01.1", "not a pair") is False
+    assert "could not be checked" in capsys.readouterr().out
+    assert check("00.1", ...) is False
+    assert "replace ..." in capsys.readouterr().out
+
+
+def test_unknown_exercise_names_the_known_ones():
+    with pytest.raises(ValueError, match=r"exercise_id must be one of 00\.1.*got '99\.9'"):
+        check("99.9", 1)
+
+
+def test_every_exercise_is_in_a_notebook_with_a_tagged_solution_after_it():
+    seen = set()
+    for path in NOTEBOOKS:
+        cells = nbformat.read(path, as_version=4).cells
+        for i, cell in enumerate(cells):
+            for exercise_id in exercise_ids():
+                if cell.cell_type == "code" and f'check("{exercise_id}", answer)' in cell.source \
+                        and "solution" not in cell.metadata.get("tags", []):
+                    seen.add(exercise_id)
+                    assert "answer = ..." in cell.source, (path.name, exercise_id)
+                    after = cells[i + 1]
+                    assert "solution" in after.metadata.get("tags", []), (path.name, exercise_id)
+                    assert f'check("{exercise_id}"' in after.source
+    assert seen == set(exercise_ids())

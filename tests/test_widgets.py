@@ -1,0 +1,60 @@
+"""Explorers recompute their figure when a slider moves; builders are pure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from leptonkit import crypto, plots, widgets
+
+
+@pytest.fixture(scope="module")
+def kdf_table():
+    return crypto.kdf_cost_table(measured_up_to=11, repeats=1)
+
+
+def _explorer(name, kdf_table):
+    return widgets.EXPLORERS[name](kdf_table) if name == "kdf_cost" else widgets.EXPLORERS[name]()
+
+
+@pytest.mark.parametrize("name", sorted(widgets.EXPLORERS))
+def test_every_slider_move_changes_the_figure(name, kdf_table):
+    explorer = _explorer(name, kdf_table)
+    for control in explorer.controls.values():
+        before = explorer.figure.to_json()
+        control.value = control.max if control.value != control.max else control.min
+        after = explorer.figure.to_json()
+        assert after != before, f"moving {control.description} changed nothing"
+
+
+def test_key_search_explorer_shows_the_library_result():
+    explorer = widgets.key_search_explorer(bits=56, log10_guesses_per_second=12)
+    explorer.controls["bits"].value = 80
+    curve, marker = explorer.figure.data
+    years = crypto.expected_crack_seconds(80, 1e12) / plots.SECONDS_PER_YEAR
+    assert marker.x == (80,) and marker.y[0] == pytest.approx(years)
+    assert "19.2 thousand years" in explorer.figure.layout.title.text
+    np.testing.assert_allclose(curve.y, crypto.expected_crack_seconds(widgets.KEY_BITS_AXIS, 1e12)
+                               / plots.SECONDS_PER_YEAR)
+
+
+def test_kdf_explorer_reads_the_measured_table(kdf_table):
+    explorer = widgets.kdf_cost_explorer(kdf_table, log2_n=12, password_bits=40)
+    curve, marker = explorer.figure.data
+    expected = kdf_table["seconds"][2] * 2.0**39 / plots.SECONDS_PER_YEAR
+    assert marker.y[0] == pytest.approx(expected)
+    assert list(curve.marker.symbol[:3]) == ["circle", "circle", "circle-open"]
+
+
+def test_human_duration():
+    assert plots.human_duration(1) == "1 second"
+    assert plots.human_duration(90) == "1.5 minutes"
+    assert plots.human_duration(4 * 86400) == "4 days"
+    assert plots.human_duration(2e6 * plots.SECONDS_PER_YEAR) == "2 million years"
+    assert plots.human_duration(float("inf")) == "forever"
+    assert plots.human_duration(1e30 * plots.SECONDS_PER_YEAR) == "1.00e+30 years"
+
+
+def test_images_side_by_side_builds_one_heatmap_each():
+    fig = plots.images_side_by_side({"a": np.zeros((4, 4), np.uint8), "b": np.ones((4, 4), np.uint8)})
+    assert [t.type for t in fig.data] == ["heatmap", "heatmap"]
