@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 lab: $(STAMP) ## open JupyterLab on notebooks/00_welcome.ipynb (loopback only, token on)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(ROOT_FLAG) notebooks/00_welcome.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) \
+		--LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb $(ROOT_FLAG)
 
 test: $(STAMP) ## run every test: unit tests and nbval of every notebook
 	$(BIN)/python -m pytest

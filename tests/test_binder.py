@@ -47,7 +47,8 @@ def _requirements_reachable_here(requirements: str) -> str:
 
 
 def test_binder_files_follow_repo2docker_rules():
-    assert (BINDER / "runtime.txt").read_text().strip() == f"python-{sys.version_info[0]}.{sys.version_info[1]}"
+    python = f"python-{sys.version_info[0]}.{sys.version_info[1]}"
+    assert (BINDER / "runtime.txt").read_text().strip() == python, "test with Binder's Python"
     post_build = BINDER / "postBuild"
     assert os.access(post_build, os.X_OK) and post_build.read_text().startswith("#!")
     assert "pip install" in post_build.read_text() and " -e ." in post_build.read_text()
