@@ -34,9 +34,11 @@ def _status(url: str) -> int:
 
 
 def test_make_lab_serves_notebook_00_on_loopback_with_a_token(tmp_path):
-    dry_run = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, check=True)
-    command = dry_run.stdout.replace("\\\n", " ").strip().splitlines()[-1]
-    assert "jupyter lab" in command and "--ServerApp.ip=127.0.0.1" in command
+    dry_run = subprocess.run(["make", "--no-print-directory", "-n", "lab"], cwd=ROOT,
+                             capture_output=True, text=True, check=True)
+    lines = dry_run.stdout.replace("\\\n", " ").splitlines()
+    command = next(line for line in lines if "jupyter lab" in line)
+    assert "--ServerApp.ip=127.0.0.1" in command
     assert "token=''" not in command and "IdentityProvider.token" not in command
     port = _free_port()
     args = [*shlex.split(command), f"--ServerApp.port={port}", "--ServerApp.open_browser=False",
