@@ -11,13 +11,28 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-__all__ = ["crack_time", "human_duration", "images_side_by_side"]
+__all__ = [
+    "attack_success",
+    "composition",
+    "crack_time",
+    "human_duration",
+    "images_side_by_side",
+    "mechanism_comparison",
+    "noise_per_coordinate",
+    "samples_against_density",
+]
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
 AGE_OF_UNIVERSE_YEARS = 1.38e10  # Planck Collaboration 2018
 _REFERENCE_LINES = [(1 / 365.25, "one day"), (1.0, "one year"),
                     (AGE_OF_UNIVERSE_YEARS, "age of the universe")]
-_TEMPLATE = "plotly_white"
+# A small white template: plotly's named templates are deep-copied into every figure, which
+# alone costs an explorer ~20 ms per slider move.
+_AXIS = {"gridcolor": "#ebebeb", "linecolor": "#444", "zerolinecolor": "#d0d0d0", "ticks": "outside"}
+_TEMPLATE = go.layout.Template(layout={"paper_bgcolor": "white", "plot_bgcolor": "white",
+                                      "font": {"family": "Arial, sans-serif", "size": 13},
+                                      "xaxis": _AXIS, "yaxis": _AXIS})
+LAPLACE_COLOUR, GAUSSIAN_COLOUR = "#1f77b4", "#d62728"
 
 
 def human_duration(seconds: float) -> str:
@@ -81,4 +96,100 @@ def images_side_by_side(images: dict[str, np.ndarray], *, title: str = "") -> go
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
     fig.update_layout(template=_TEMPLATE, title=title, height=320, margin={"t": 70, "b": 10})
+    return fig
+
+
+# --- differential privacy (notebooks 02–03) ----------------------------------------------------
+
+
+def mechanism_comparison(result: dict, *, epsilon: float, delta: float, sensitivity: float) -> go.Figure:
+    """Laplace against Gaussian for one query: noise densities, errors, and an observer's odds.
+
+    ``result`` is ``dp.compare_mechanisms(...)``. Three panels, six traces, always.
+    """
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.5, 0.25, 0.25], horizontal_spacing=0.08,
+                        subplot_titles=("noise added to the published value",
+                                        "error of a published value",
+                                        "observer guesses who is in the data"))
+    names = {"laplace": f"Laplace, b = {result['laplace_scale']:.3g}",
+             "gaussian": f"Gaussian, σ = {result['gaussian_sigma']:.3g}"}
+    for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
+        fig.add_trace(go.Scatter(x=result["x"], y=result[f"{key}_density"], name=names[key],
+                                 line={"color": colour, "width": 2.5}, legendgroup=key), row=1, col=1)
+    for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
+        fig.add_trace(go.Bar(x=["mean |error|", "95 % of errors below"],
+                             y=[result[f"{key}_mean_abs_error"], result[f"{key}_error_95"]],
+                             marker_color=colour, showlegend=False, legendgroup=key,
+                             texttemplate="%{y:.3g}", textposition="outside"), row=1, col=2)
+    for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
+        p = result[f"{key}_guess_probability"]
+        fig.add_trace(go.Bar(x=[key.capitalize()], y=[p], marker_color=colour, showlegend=False,
+                             texttemplate="%{y:.1%}", textposition="outside"), row=1, col=3)
+    fig.add_hline(y=0.5, line={"dash": "dot", "color": "grey"}, annotation_text="coin flip",
+                  row=1, col=3)
+    fig.update_yaxes(range=[0.45, 1.05], tickformat=".0%", row=1, col=3)
+    fig.update_xaxes(title_text="noise", row=1, col=1)
+    fig.update_layout(template=_TEMPLATE, height=400, barmode="group", margin={"t": 80, "b": 40},
+                      title=f"ε = {epsilon:.3g}, δ = {delta:.0e}, Δ = {sensitivity:.3g}",
+                      legend={"orientation": "h", "y": -0.15})
+    return fig
+
+
+def samples_against_density(samples: np.ndarray, x: np.ndarray, density: np.ndarray, *,
+                            title: str = "") -> go.Figure:
+    """A histogram of samples (as a density) under the curve they should follow."""
+    fig = go.Figure()
+    fig.add_trace(go.Histogram(x=samples, histnorm="probability density", name="samples",
+                               marker_color="lightgrey", xbins={"size": (x[-1] - x[0]) / 80}))
+    fig.add_trace(go.Scatter(x=x, y=density, name="the distribution promised",
+                             line={"color": LAPLACE_COLOUR, "width": 2.5}))
+    fig.update_layout(template=_TEMPLATE, height=320, title=title, xaxis_title="noise",
+                      margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def noise_per_coordinate(result: dict) -> go.Figure:
+    """Per-coordinate noise of Laplace and Gaussian as the number of released counts grows."""
+    fig = go.Figure()
+    for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
+        fig.add_trace(go.Scatter(x=result["dimensions"], y=result[key], name=key.capitalize(),
+                                 line={"color": colour, "width": 2.5}))
+    fig.update_layout(template=_TEMPLATE, height=340, margin={"t": 50, "b": 40},
+                      title="one person changes each of d counts by one: noise per count",
+                      xaxis={"type": "log", "title": "d, counts released together"},
+                      yaxis={"type": "log", "title": "noise standard deviation"})
+    return fig
+
+
+def attack_success(labels: list[str], rates: list[float], bounds: list[float], *,
+                   title: str = "") -> go.Figure:
+    """An attack's measured success rate per setting, beside what differential privacy allows."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=labels, y=rates, name="attacker's success (measured)",
+                         marker_color=GAUSSIAN_COLOUR, texttemplate="%{y:.1%}", textposition="outside"))
+    fig.add_trace(go.Scatter(x=labels, y=bounds, name="most that ε allows", mode="markers+lines",
+                             line={"color": "black", "dash": "dot"}))
+    fig.add_hline(y=0.5, line={"dash": "dot", "color": "grey"}, annotation_text="coin flip")
+    fig.update_layout(template=_TEMPLATE, height=340, title=title, margin={"t": 50, "b": 40},
+                      yaxis={"range": [0.4, 1.08], "tickformat": ".0%"},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def composition(curves: dict, *, k: int, epsilon: float) -> go.Figure:
+    """Total ε against the number of queries k: basic, advanced and RDP accounting, k marked."""
+    fig = go.Figure()
+    styles = {"basic": ("basic: kε", "grey"), "advanced": ("advanced (DRV 2010)", LAPLACE_COLOUR),
+              "rdp": ("RDP (Opacus)", GAUSSIAN_COLOUR)}
+    i = int(np.argmin(np.abs(curves["k"] - k)))
+    for key, (name, colour) in styles.items():
+        fig.add_trace(go.Scatter(x=curves["k"], y=curves[key], name=name, line={"color": colour, "width": 2.5}))
+    fig.add_trace(go.Scatter(x=[curves["k"][i]] * 3, y=[curves[key][i] for key in styles], mode="markers",
+                             marker={"size": 11, "color": [c for _, c in styles.values()]},
+                             showlegend=False))
+    totals = ", ".join(f"{key} {curves[key][i]:.3g}" for key in styles)
+    fig.update_layout(template=_TEMPLATE, height=380, margin={"t": 50, "b": 40},
+                      title=f"{curves['k'][i]} queries at ε = {epsilon:.3g} each → total ε: {totals}",
+                      xaxis={"type": "log", "title": "number of queries k"},
+                      yaxis={"type": "log", "title": "total ε"}, legend={"orientation": "h", "y": -0.2})
     return fig

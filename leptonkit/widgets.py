@@ -17,9 +17,10 @@ import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
-from . import crypto, plots
+from . import accounting, crypto, dp, plots
 
-__all__ = ["EXPLORERS", "Explorer", "kdf_cost_explorer", "key_search_explorer"]
+__all__ = ["EXPLORERS", "Explorer", "composition_explorer", "kdf_cost_explorer", "key_search_explorer",
+           "mechanism_explorer"]
 
 _SLIDER_LAYOUT = {"width": "420px"}
 _SLIDER_STYLE = {"description_width": "160px"}
@@ -136,7 +137,48 @@ def kdf_cost_explorer(table: Mapping[str, np.ndarray] | None = None, *, log2_n: 
     return Explorer(controls, compute, build)
 
 
+# --- notebook 02: Laplace against Gaussian ---------------------------------------------------
+
+
+def mechanism_explorer(epsilon: float = 1.0, delta: float = 1e-5, sensitivity: float = 1.0) -> Explorer:
+    """ε, δ and Δ against both mechanisms' noise, error, and an observer's odds of guessing."""
+    controls = {
+        "epsilon": _slider(w.FloatLogSlider, "ε (privacy loss)", value=epsilon, base=10, min=-2,
+                           max=1, step=0.05),
+        "delta": _slider(w.FloatLogSlider, "δ (Gaussian only)", value=delta, base=10, min=-10,
+                         max=-2, step=0.5, readout_format=".0e"),
+        "sensitivity": _slider(w.FloatSlider, "Δ (sensitivity)", value=sensitivity, min=0.5,
+                               max=10.0, step=0.5),
+    }
+
+    def compute(epsilon: float, delta: float, sensitivity: float) -> dict:
+        return dp.compare_mechanisms(sensitivity=sensitivity, epsilon=epsilon, delta=delta)
+
+    return Explorer(controls, compute, plots.mechanism_comparison)
+
+
+# --- notebook 03: composition -----------------------------------------------------------------
+
+COMPOSITION_K_MAX = 1000
+
+
+def composition_explorer(epsilon: float = 0.1, k: int = 100) -> Explorer:
+    """Per-query ε and the number of queries against the total ε by three accountings."""
+    controls = {
+        "epsilon": _slider(w.FloatLogSlider, "ε per query", value=epsilon, base=10, min=-2,
+                           max=0, step=0.05),
+        "k": _slider(w.IntSlider, "number of queries k", value=k, min=1, max=COMPOSITION_K_MAX),
+    }
+
+    def compute(epsilon: float, k: int) -> dict:
+        return accounting.composition_curves(epsilon=epsilon, k_max=COMPOSITION_K_MAX)
+
+    return Explorer(controls, compute, plots.composition)
+
+
 EXPLORERS: dict[str, Callable[..., Explorer]] = {
     "key_search": key_search_explorer,
     "kdf_cost": kdf_cost_explorer,
+    "mechanism": mechanism_explorer,
+    "composition": composition_explorer,
 }
