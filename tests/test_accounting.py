@@ -1,0 +1,131 @@
+"""leptonkit.accounting: the ledger refuses without losing anything; composition matches theory and Opacus."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from opacus.accountants import PRVAccountant, RDPAccountant
+
+from leptonkit import accounting
+from leptonkit.errors import PrivacyBudgetExceeded
+
+
+def test_ledger_spends_and_reports():
+    budget = accounting.PrivacyAccountant(1.0, 1e-5)
+    budget.spend(0.3, label="mean balance")
+    budget.spend(0.2, 1e-6, label="overdraft count")
+    assert budget.spent == pytest.approx((0.5, 1e-6))
+    assert budget.remaining == pytest.approx((0.5, 9e-6))
+    assert [s.label for s in budget.history] == ["mean balance", "overdraft count"]
+    assert "2 spends" in repr(budget)
+
+
+def test_ledger_refusal_changes_nothing():
+    budget = accounting.PrivacyAccountant(1.0, 1e-6)
+    budget.spend(0.9, label="first")
+    before = (budget.history, budget.spent, budget.remaining)
+    with pytest.raises(PrivacyBudgetExceeded, match="'second' needs .*nothing was spent"):
+        budget.spend(0.2, label="second")
+    with pytest.raises(PrivacyBudgetExceeded):
+        budget.spend(0.05, 2e-6, label="too much delta")
+    assert (budget.history, budget.spent, budget.remaining) == before
+    budget.history.append("tampering")  # a copy: the ledger is not editable through it
+    assert len(budget.history) == 1
+
+
+def test_ledger_lets_the_whole_budget_be_spent_despite_rounding():
+    budget = accounting.PrivacyAccountant(1.0)
+    for i in range(10):
+        budget.spend(0.1, label=f"query {i}")
+    assert budget.remaining[0] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(PrivacyBudgetExceeded):
+        budget.spend(1e-6, label="one more")
+
+
+@pytest.mark.parametrize("args, error, match", [
+    ((0.0,), ValueError, r"epsilon must be in \(0, inf\)"),
+    ((float("nan"),), ValueError, "epsilon must be a finite number"),
+    ((1.0, 1.0), ValueError, r"delta must be in \[0, 1\)"),
+    ((1.0, -0.1), ValueError, "delta"),
+])
+def test_ledger_bad_budget(args, error, match):
+    with pytest.raises(error, match=match):
+        accounting.PrivacyAccountant(*args)
+
+
+def test_ledger_bad_spends():
+    budget = accounting.PrivacyAccountant(1.0, 1e-5)
+    with pytest.raises(ValueError, match="epsilon"):
+        budget.spend(-0.1, label="x")
+    with pytest.raises(ValueError, match="epsilon"):
+        budget.spend(float("inf"), label="x")
+    with pytest.raises(TypeError, match="label"):
+        budget.spend(0.1, label="")
+    with pytest.raises(TypeError):
+        budget.spend(0.1)  # label is keyword-only and required
+    assert budget.history == []
+
+
+def test_basic_and_advanced_composition_formulas():
+    assert accounting.basic_composition(0.1, 1e-6, 10) == pytest.approx((1.0, 1e-5))
+    eps, delta = accounting.advanced_composition(0.1, 1e-7, 100, delta_prime=1e-6)
+    assert eps == pytest.approx(math.sqrt(200 * math.log(1e6)) * 0.1 + 100 * 0.1 * math.expm1(0.1))
+    assert delta == pytest.approx(1e-5 + 1e-6)
+    assert eps < 100 * 0.1  # for many small queries advanced beats basic
+    assert accounting.advanced_composition(1.0, 0, 2, delta_prime=1e-6)[0] > 2.0  # ... not for few
+    with pytest.raises(ValueError, match="delta_prime"):
+        accounting.advanced_composition(0.1, 0, 10, delta_prime=0)
+    with pytest.raises(ValueError, match=r"k must be in \[1, inf\), got 0"):
+        accounting.basic_composition(0.1, 0, 0)
+
+
+@pytest.mark.parametrize("sigma, q, steps", [(1.1, 256 / 60000, 14062), (0.8, 0.01, 500), (4.0, 1.0, 10)])
+def test_dpsgd_epsilon_equals_opacus_accountants_built_step_by_step(sigma, q, steps):
+    rdp = RDPAccountant()
+    for _ in range(steps):
+        rdp.step(noise_multiplier=sigma, sample_rate=q)
+    assert accounting.dpsgd_epsilon(noise_multiplier=sigma, sample_rate=q, steps=steps,
+                                    delta=1e-5) == pytest.approx(rdp.get_epsilon(1e-5), rel=1e-12)
+    if q == 1.0:
+        return  # Opacus's PRV is built for subsampling (q < 1)
+    prv = PRVAccountant()
+    prv.history = [(sigma, q, steps)]
+    assert accounting.dpsgd_epsilon(noise_multiplier=sigma, sample_rate=q, steps=steps, delta=1e-5,
+                                    accountant="prv") == pytest.approx(prv.get_epsilon(1e-5), rel=1e-9)
+
+
+def test_dpsgd_epsilon_grows_with_steps_and_shrinks_with_noise():
+    eps = lambda sigma, steps: accounting.dpsgd_epsilon(  # noqa: E731
+        noise_multiplier=sigma, sample_rate=0.01, steps=steps, delta=1e-5)
+    assert eps(1.0, 100) < eps(1.0, 1000) < eps(1.0, 10000)
+    assert eps(2.0, 1000) < eps(1.0, 1000)
+    # PRV is the tighter accounting (Gopi et al. 2021)
+    assert accounting.dpsgd_epsilon(noise_multiplier=1.0, sample_rate=0.01, steps=1000, delta=1e-5,
+                                    accountant="prv") < eps(1.0, 1000)
+
+
+def test_noise_calibration_reaches_the_target():
+    z = accounting.noise_multiplier_for_epsilon(target_epsilon=2.0, sample_rate=0.01, steps=1000,
+                                                delta=1e-5)
+    eps = accounting.dpsgd_epsilon(noise_multiplier=z, sample_rate=0.01, steps=1000, delta=1e-5)
+    assert 2.0 - 0.01 <= eps <= 2.0  # Opacus's search tolerance is 0.01 in ε
+
+
+def test_dpsgd_bad_inputs():
+    base = {"noise_multiplier": 1.0, "sample_rate": 0.01, "steps": 10, "delta": 1e-5}
+    for key, value, match in [("noise_multiplier", 0, "noise_multiplier"), ("sample_rate", 1.5, "sample_rate"),
+                              ("steps", 0, "steps"), ("delta", 0, "delta"), ("steps", 2.5, "steps")]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            accounting.dpsgd_epsilon(**{**base, key: value})
+    with pytest.raises(ValueError, match=r"accountant must be one of \('rdp', 'prv'\)"):
+        accounting.dpsgd_epsilon(**base, accountant="gdp")
+
+
+def test_composition_curves_order_the_accountings_for_many_queries():
+    curves = accounting.composition_curves(epsilon=0.1, k_max=1000)
+    assert curves["k"][0] == 1 and curves["k"][-1] == 1000
+    assert curves["basic"] == pytest.approx(curves["k"] * 0.1)
+    many = curves["k"] >= 100
+    assert (curves["rdp"][many] < curves["advanced"][many]).all()
+    assert (curves["advanced"][many] < curves["basic"][many]).all()
