@@ -183,7 +183,8 @@ def composition(curves: dict, *, k: int, epsilon: float) -> go.Figure:
               "rdp": ("RDP (Opacus)", GAUSSIAN_COLOUR)}
     i = int(np.argmin(np.abs(curves["k"] - k)))
     for key, (name, colour) in styles.items():
-        fig.add_trace(go.Scatter(x=curves["k"], y=curves[key], name=name, line={"color": colour, "width": 2.5}))
+        fig.add_trace(go.Scatter(x=curves["k"], y=curves[key], name=name,
+                                 line={"color": colour, "width": 2.5}))
     fig.add_trace(go.Scatter(x=[curves["k"][i]] * 3, y=[curves[key][i] for key in styles], mode="markers",
                              marker={"size": 11, "color": [c for _, c in styles.values()]},
                              showlegend=False))

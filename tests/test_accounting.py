@@ -25,7 +25,7 @@ def test_ledger_refusal_changes_nothing():
     budget = accounting.PrivacyAccountant(1.0, 1e-6)
     budget.spend(0.9, label="first")
     before = (budget.history, budget.spent, budget.remaining)
-    with pytest.raises(PrivacyBudgetExceeded, match="'second' needs .*nothing was spent"):
+    with pytest.raises(PrivacyBudgetExceeded, match=r"'second' needs .*nothing was spent"):
         budget.spend(0.2, label="second")
     with pytest.raises(PrivacyBudgetExceeded):
         budget.spend(0.05, 2e-6, label="too much delta")
@@ -114,8 +114,8 @@ def test_noise_calibration_reaches_the_target():
 
 def test_dpsgd_bad_inputs():
     base = {"noise_multiplier": 1.0, "sample_rate": 0.01, "steps": 10, "delta": 1e-5}
-    for key, value, match in [("noise_multiplier", 0, "noise_multiplier"), ("sample_rate", 1.5, "sample_rate"),
-                              ("steps", 0, "steps"), ("delta", 0, "delta"), ("steps", 2.5, "steps")]:
+    for key, value, match in [("noise_multiplier", 0, "noise_multiplier"), ("steps", 2.5, "steps"),
+                              ("sample_rate", 1.5, "sample_rate"), ("steps", 0, "steps"), ("delta", 0, "delta")]:
         with pytest.raises((ValueError, TypeError), match=match):
             accounting.dpsgd_epsilon(**{**base, key: value})
     with pytest.raises(ValueError, match=r"accountant must be one of \('rdp', 'prv'\)"):

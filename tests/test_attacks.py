@@ -1,4 +1,4 @@
-"""leptonkit.attacks: each attack wins against the undefended release and is held to the DP bound by the defence."""
+"""leptonkit.attacks: each attack beats the undefended release; the defence holds it to the DP bound."""
 
 from __future__ import annotations
 
