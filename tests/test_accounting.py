@@ -115,7 +115,8 @@ def test_noise_calibration_reaches_the_target():
 def test_dpsgd_bad_inputs():
     base = {"noise_multiplier": 1.0, "sample_rate": 0.01, "steps": 10, "delta": 1e-5}
     for key, value, match in [("noise_multiplier", 0, "noise_multiplier"), ("steps", 2.5, "steps"),
-                              ("sample_rate", 1.5, "sample_rate"), ("steps", 0, "steps"), ("delta", 0, "delta")]:
+                              ("sample_rate", 1.5, "sample_rate"), ("steps", 0, "steps"),
+                              ("delta", 0, "delta")]:
         with pytest.raises((ValueError, TypeError), match=match):
             accounting.dpsgd_epsilon(**{**base, key: value})
     with pytest.raises(ValueError, match=r"accountant must be one of \('rdp', 'prv'\)"):
