@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import crypto
+from . import accounting, crypto, dp
 from .errors import IntegrityError
 
 __all__ = ["NotYet", "check", "exercise_ids"]
@@ -167,3 +167,73 @@ def _distinct_ecb_blocks(answer: Any) -> bool:
 def _password_crack_years(answer: Any) -> bool:
     bits = 8 * math.log2(26)
     return _close(answer, crypto.expected_crack_seconds(bits, 10.0) / (365.25 * 24 * 3600), rel=0.01)
+
+
+# --- 02 laplace vs gaussian ----------------------------------------------------------------
+
+
+@_exercise("02.1", hint="One customer can move a clipped sum by at most the larger of |lower| and "
+                        "|upper|, by joining or leaving.")
+def _clipped_sum_sensitivity(answer: Any) -> bool:
+    return _close(answer, 20_000.0, rel=1e-9)
+
+
+@_exercise("02.2", hint="Laplace noise with scale b exceeds t in absolute value with probability "
+                        "exp(-t / b); here b = Δ/ε.")
+def _laplace_tail(answer: Any) -> bool:
+    return _close(answer, math.exp(-5 / dp.laplace_scale(1.0, 0.5)), rel=0.01)
+
+
+@_exercise("02.3", hint="Set the explorer's Δ to 1 and move ε until the Laplace bar reads 60 %; or "
+                        "solve 1 - exp(-ε/2)/2 = 0.6 for ε.")
+def _largest_epsilon_for_sixty_percent(answer: Any) -> bool:
+    return _close(answer, 2 * math.log(1.25), rel=0.01)
+
+
+@_exercise("02.4", hint="dp.per_coordinate_noise_std([50], epsilon=1, delta=1e-5) gives both "
+                        "standard deviations; divide Laplace's by Gaussian's.")
+def _laplace_over_gaussian_at_50(answer: Any) -> bool:
+    noise = dp.per_coordinate_noise_std([50], epsilon=1.0, delta=1e-5)
+    return _close(answer, float(noise["laplace"][0] / noise["gaussian"][0]), rel=0.02)
+
+
+# --- 03 privacy budget ---------------------------------------------------------------------
+
+
+@_exercise("03.1", hint="Spend 0.15 at a time on a fresh PrivacyAccountant(1.0) inside a loop, and "
+                        "count the spends until PrivacyBudgetExceeded is raised.")
+def _spends_that_fit(answer: Any) -> bool:
+    if int(answer) != 6:
+        raise NotYet(f"{int(answer)} spends of 0.15 do not add up to the most that fits under 1.0.")
+    return True
+
+
+@_exercise("03.2", hint="accounting.advanced_composition(0.05, 0.0, 200, delta_prime=1e-6) returns "
+                        "(total ε, total δ); answer the ε.")
+def _advanced_total(answer: Any) -> bool:
+    return _close(answer, accounting.advanced_composition(0.05, 0.0, 200, delta_prime=1e-6)[0],
+                  rel=0.01)
+
+
+@_exercise("03.3", hint="accounting.noise_multiplier_for_epsilon(target_epsilon=3, sample_rate=0.01, "
+                        "steps=2000, delta=1e-5).")
+def _calibrated_noise(answer: Any) -> bool:
+    eps = accounting.dpsgd_epsilon(noise_multiplier=float(answer), sample_rate=0.01, steps=2000,
+                                   delta=1e-5)
+    if eps > 3:
+        raise NotYet(f"with this noise ε = {eps:.3f}, above the target 3.")
+    if eps < 2.9:
+        raise NotYet(f"with this noise ε = {eps:.3f}: private enough, but more noise than needed.")
+    return True
+
+
+@_exercise("03.4", hint="One release at ε = 0.1 has standard deviation √2·Δ/ε; the average of k has "
+                        "that over √k. Find the smallest k that brings it below 0.8.")
+def _repeats_to_average_noise_away(answer: Any) -> bool:
+    k = int(answer)
+    sd = math.sqrt(2) * dp.laplace_scale(1.0, 0.1)
+    if sd / math.sqrt(k) >= 0.8:
+        raise NotYet(f"after {k} repeats the average still has standard deviation {sd / math.sqrt(k):.3f}.")
+    if sd / math.sqrt(k - 1) < 0.8:
+        raise NotYet(f"{k} repeats are enough, but fewer would do: find the smallest.")
+    return True

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from leptonkit import crypto
+from leptonkit import accounting, crypto, dp
 from leptonkit.errors import IntegrityError
 from leptonkit.exercises import RECORD_01, RECORD_ID_01, check, exercise_ids
 
@@ -33,6 +33,10 @@ def _answers():
     ecb_blocks = crypto.ecb_encrypt_insecure(crypto.demo_image(128).tobytes(), crypto.generate_key())
     distinct = len({ecb_blocks[i:i + 16] for i in range(0, len(ecb_blocks), 16)})
     years = 2 ** (8 * math.log2(26) - 1) * 0.1 / (365.25 * 24 * 3600)
+    noise_50 = dp.per_coordinate_noise_std([50], epsilon=1, delta=1e-5)
+    ratio_50 = float(noise_50["laplace"][0] / noise_50["gaussian"][0])
+    advanced = math.sqrt(2 * 200 * math.log(1e6)) * 0.05 + 200 * 0.05 * math.expm1(0.05)
+    z = accounting.noise_multiplier_for_epsilon(target_epsilon=3, sample_rate=0.01, steps=2000, delta=1e-5)
     return {
         "00.1": ([76, 76.0], [75, 77, 128]),
         "00.2": ([crypto.sha256(b"leptonkit").hex(), crypto.sha256(b"leptonkit").hex().upper()],
@@ -47,6 +51,14 @@ def _answers():
                  [(token, token, k), (_flip(_flip(token, 3), 9), token, k), (token[:-1], token, k)]),
         "01.3": ([distinct], [distinct - 1, 1025]),
         "01.4": ([years, years * 1.005], [years * 1.05, years * 2]),
+        "02.1": ([20_000, 20_000.0], [500, 20_500, 19_500]),
+        "02.2": ([math.exp(-2.5)], [math.exp(-5), 0.5]),
+        "02.3": ([2 * math.log(1.25)], [math.log(1.5), 1.0]),
+        "02.4": ([ratio_50], [1.0, 1 / ratio_50]),
+        "03.1": ([6], [5, 7]),
+        "03.2": ([advanced], [10.0, advanced * 1.05]),
+        "03.3": ([z], [z * 0.9, z * 1.2]),
+        "03.4": ([313], [312, 400]),
     }
 
 

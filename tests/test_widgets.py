@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipywidgets
 import numpy as np
 import pytest
 
-from leptonkit import crypto, plots, widgets
+from leptonkit import crypto, dp, plots, widgets
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,9 @@ def test_every_slider_move_changes_the_figure(name, kdf_table):
     explorer = _explorer(name, kdf_table)
     for control in explorer.controls.values():
         before = explorer.figure.to_json()
-        control.value = control.max if control.value != control.max else control.min
+        low, high = ((control.base ** control.min, control.base ** control.max)
+                     if isinstance(control, ipywidgets.FloatLogSlider) else (control.min, control.max))
+        control.value = high if control.value != high else low
         after = explorer.figure.to_json()
         assert after != before, f"moving {control.description} changed nothing"
 
@@ -58,3 +61,19 @@ def test_human_duration():
 def test_images_side_by_side_builds_one_heatmap_each():
     fig = plots.images_side_by_side({"a": np.zeros((4, 4), np.uint8), "b": np.ones((4, 4), np.uint8)})
     assert [t.type for t in fig.data] == ["heatmap", "heatmap"]
+
+
+def test_mechanism_explorer_shows_compare_mechanisms():
+    explorer = widgets.mechanism_explorer(epsilon=1.0, delta=1e-5, sensitivity=1.0)
+    explorer.controls["epsilon"].value = 2.0
+    laplace_density = explorer.figure.data[0]
+    b = dp.laplace_scale(1.0, 2.0)
+    assert max(laplace_density.y) == pytest.approx(1 / (2 * b), rel=1e-3)
+    assert "ε = 2" in explorer.figure.layout.title.text
+
+
+def test_composition_explorer_marks_the_chosen_k():
+    explorer = widgets.composition_explorer(epsilon=0.1, k=100)
+    explorer.controls["k"].value = 1000
+    marker = explorer.figure.data[-1]
+    assert marker.x[0] == 1000 and marker.y[0] == pytest.approx(100.0)  # basic: kε

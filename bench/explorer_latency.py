@@ -1,0 +1,83 @@
+"""Callback time of every explorer in the kit: what one slider move costs in the kernel.
+
+Each explorer in ``leptonkit.widgets.EXPLORERS`` is built once, then every one of its sliders
+is moved through a sequence of values; each move runs the callback (one library call, one
+figure builder, one ``batch_update`` of the FigureWidget) synchronously, and is timed.
+
+The anchor, measured in the same run on the same figure, is the least any explorer of that
+figure could cost: assigning new y-values to every trace inside one ``batch_update``, with
+nothing computed or built. The goal (issue 4) is a worst median under 50 ms; NOTEBOOKS.md asks for
+"well under 100 ms". Browser rendering is not included. Prints a table, then ``FIGURE`` lines.
+
+Usage: python bench/explorer_latency.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+
+from leptonkit import crypto, widgets
+
+
+def _positions(control, moves: int) -> list:
+    """Slider values to visit: evenly spread over the slider's range, in a back-and-forth order."""
+    if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
+        values = [control.base ** e for e in np.linspace(control.min, control.max, moves)]
+    elif isinstance(control.value, int):
+        values = [int(v) for v in np.linspace(control.min, control.max, moves).round()]
+    else:
+        values = list(np.linspace(control.min, control.max, moves))
+    return values[::2] + values[1::2][::-1]
+
+
+def measure(name: str, moves: int) -> tuple[list[float], list[float]]:
+    """Milliseconds per slider move, and per bare data update of the same figure (the anchor)."""
+    kwargs = {"table": crypto.kdf_cost_table(measured_up_to=12, repeats=1)} if name == "kdf_cost" else {}
+    explorer = widgets.EXPLORERS[name](**kwargs)
+    figure = explorer.figure
+    times, anchor = [], []
+    for control in explorer.controls.values():
+        for value in _positions(control, moves):
+            start = time.perf_counter()
+            control.value = value
+            times.append((time.perf_counter() - start) * 1e3)
+            # new numbers for every trace (a tiny change, so plotly cannot skip the update)
+            data = [None if trace.y is None else np.asarray(trace.y, dtype=float) * (1 + 1e-9)
+                    for trace in figure.data]
+            start = time.perf_counter()
+            with figure.batch_update():
+                for trace, y in zip(figure.data, data, strict=True):
+                    if y is not None:
+                        trace.y = y
+            anchor.append((time.perf_counter() - start) * 1e3)
+    return times, anchor
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer moves per slider")
+    args = parser.parse_args()
+    moves = 10 if args.quick else 40
+    warnings.filterwarnings("ignore")
+    print(f"{'explorer':<14} {'moves':>6} {'median ms':>10} {'p95 ms':>8} {'anchor ms':>10} {'ratio':>6}")
+    medians, p95s, ratios = {}, {}, {}
+    for name in widgets.EXPLORERS:
+        times, anchor = measure(name, moves)
+        medians[name], p95s[name] = statistics.median(times), float(np.percentile(times, 95))
+        ratios[name] = medians[name] / statistics.median(anchor)
+        print(f"{name:<14} {len(times):>6} {medians[name]:>10.1f} {p95s[name]:>8.1f} "
+              f"{statistics.median(anchor):>10.2f} {ratios[name]:>6.1f}")
+    worst = max(medians, key=medians.get)
+    print(f"\nworst median: {worst}; anchor = new y-values for the same figure in one batch_update")
+    print(f"FIGURE explorer_median_ms_worst {medians[worst]:.1f}")
+    print(f"FIGURE explorer_p95_ms_worst {max(p95s.values()):.1f}")
+    print(f"FIGURE explorer_over_anchor_worst {ratios[worst]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
