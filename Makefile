@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root without --allow-root (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test bench lint notebooks clean
+.PHONY: help lab test bench lint notebooks student instructor clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -35,6 +35,12 @@ lint: $(STAMP) ## ruff over the library, tests, benchmarks, tools and notebooks
 
 notebooks: $(STAMP) ## re-execute every notebook in place, keeping text outputs and dropping bulky ones
 	$(BIN)/python tools/refresh_notebooks.py notebooks/*.ipynb
+
+student: $(STAMP) ## write learner copies (solutions replaced, outputs cleared) to build/student/
+	$(BIN)/python tools/build_notebooks.py student build/student
+
+instructor: $(STAMP) ## write instructor copies (with solutions) to build/instructor/
+	$(BIN)/python tools/build_notebooks.py instructor build/instructor
 
 clean: ## remove the virtual environment and build outputs
 	rm -rf $(VENV) build test-artifacts .pytest_cache .ruff_cache

@@ -108,16 +108,15 @@ def mechanism_comparison(result: dict, *, epsilon: float, delta: float, sensitiv
     ``result`` is ``dp.compare_mechanisms(...)``. Three panels, six traces, always.
     """
     fig = make_subplots(rows=1, cols=3, column_widths=[0.5, 0.25, 0.25], horizontal_spacing=0.08,
-                        subplot_titles=("noise added to the published value",
-                                        "error of a published value",
-                                        "observer guesses who is in the data"))
+                        subplot_titles=("noise added to a published value", "typical error",
+                                        "an observer's best guess"))
     names = {"laplace": f"Laplace, b = {result['laplace_scale']:.3g}",
              "gaussian": f"Gaussian, σ = {result['gaussian_sigma']:.3g}"}
     for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
         fig.add_trace(go.Scatter(x=result["x"], y=result[f"{key}_density"], name=names[key],
                                  line={"color": colour, "width": 2.5}, legendgroup=key), row=1, col=1)
     for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
-        fig.add_trace(go.Bar(x=["mean |error|", "95 % of errors below"],
+        fig.add_trace(go.Bar(x=["mean", "95 % below"],
                              y=[result[f"{key}_mean_abs_error"], result[f"{key}_error_95"]],
                              marker_color=colour, showlegend=False, legendgroup=key,
                              texttemplate="%{y:.3g}", textposition="outside"), row=1, col=2)
@@ -129,9 +128,10 @@ def mechanism_comparison(result: dict, *, epsilon: float, delta: float, sensitiv
                   row=1, col=3)
     fig.update_yaxes(range=[0.45, 1.05], tickformat=".0%", row=1, col=3)
     fig.update_xaxes(title_text="noise", row=1, col=1)
-    fig.update_layout(template=_TEMPLATE, height=400, barmode="group", margin={"t": 80, "b": 40},
+    fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    fig.update_layout(template=_TEMPLATE, height=430, barmode="group", margin={"t": 90, "b": 90},
                       title=f"ε = {epsilon:.3g}, δ = {delta:.0e}, Δ = {sensitivity:.3g}",
-                      legend={"orientation": "h", "y": -0.15})
+                      legend={"orientation": "h", "y": -0.22, "x": 0})
     return fig
 
 
