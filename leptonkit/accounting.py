@@ -26,6 +26,7 @@ from opacus.accountants.analysis import rdp as opacus_rdp
 from opacus.accountants.utils import get_noise_multiplier
 
 from ._checks import check_int, check_real
+from .audit import AuditLog
 from .errors import PrivacyBudgetExceeded
 
 __all__ = [
@@ -60,6 +61,9 @@ class Spend:
 class PrivacyAccountant:
     """A privacy budget (ε, δ) and the ledger of what has been spent from it (basic composition).
 
+    With ``audit_log``, the budget, every spend and every refused attempt are also written to
+    that :class:`~leptonkit.audit.AuditLog`, before the ledger changes.
+
     Example
     -------
     >>> budget = PrivacyAccountant(1.0, 1e-5)
@@ -68,10 +72,15 @@ class PrivacyAccountant:
     (0.6, 1e-05)
     """
 
-    def __init__(self, epsilon: float, delta: float = 0.0):
+    def __init__(self, epsilon: float, delta: float = 0.0, *, audit_log: AuditLog | None = None,
+                 actor: str = "privacy-accountant"):
         self.epsilon = check_real(epsilon, "epsilon", low=0.0, low_open=True)
         self.delta = check_real(delta, "delta", low=0.0, high=1.0, high_open=True)
         self._history: list[Spend] = []
+        self._log, self._actor = audit_log, actor
+        if audit_log is not None:
+            audit_log.append(actor=actor, action="privacy_budget",
+                             details={"epsilon": self.epsilon, "delta": self.delta})
 
     def spend(self, epsilon: float, delta: float = 0.0, *, label: str) -> None:
         """Record a release costing (ε, δ); refuse it, changing nothing, if it exceeds the budget.
@@ -89,11 +98,17 @@ class PrivacyAccountant:
             raise TypeError("label must be a non-empty string saying what the spend is for")
         spent_eps, spent_delta = self.spent
         new_eps, new_delta = math.fsum([spent_eps, eps]), math.fsum([spent_delta, dlt])
+        details = {"label": label, "epsilon": eps, "delta": dlt}
         if new_eps > self.epsilon * (1 + _TOLERANCE) or new_delta > self.delta * (1 + _TOLERANCE):
+            if self._log is not None:  # the refusal is an event worth proving
+                self._log.append(actor=self._actor, action="privacy_spend_refused", details=details)
             raise PrivacyBudgetExceeded(
                 f"{label!r} needs (ε={eps:g}, δ={dlt:g}) but only (ε={max(self.epsilon - spent_eps, 0):g}, "
                 f"δ={max(self.delta - spent_delta, 0):g}) of the budget (ε={self.epsilon:g}, "
                 f"δ={self.delta:g}) remains; nothing was spent")
+        if self._log is not None:  # logged first: if the log cannot be written, nothing is spent
+            self._log.append(actor=self._actor, action="privacy_spend",
+                             details={**details, "total_epsilon": new_eps, "total_delta": new_delta})
         self._history.append(Spend(label=label, epsilon=eps, delta=dlt))
 
     @property

@@ -5,6 +5,9 @@
 - The **floating-point attack** (Mironov, CCS 2012) on textbook Laplace sampling: the doubles
   a naive sampler can output depend on the true value, so an output can rule a value out
   (stopped by ``dp.laplace_mechanism``, which releases only multiples of a grid).
+- The **linkage attack** (Sweeney 2002): a table without names joined to a public register on
+  (postcode, birth date, sex) names most of its rows (blunted by ``masking.mondrian``'s
+  k-anonymity: at best one chance in k — while DP is what bounds what the table reveals).
 
 The naive sampler lives here, and only here, under a name that says what it is.
 Later issues add membership inference, gradient inversion and linkage attacks.
@@ -13,9 +16,11 @@ Later issues add membership inference, gradient inversion and linkage attacks.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from . import dp
 from ._checks import check_int, check_real
@@ -26,7 +31,9 @@ __all__ = [
     "dp_guess_bound",
     "floating_point_attack",
     "floating_point_attack_success_rate",
+    "linkage_attack",
     "naive_laplace_insecure",
+    "reidentification_tradeoff",
 ]
 
 _U_BITS = 53  # the naive sampler's uniform draws are k / 2**53, k = 1 … 2**53
@@ -146,3 +153,89 @@ def floating_point_attack_success_rate(*, epsilon: float, trials: int, sampler: 
         hits += guess == secret
     return {"success_rate": float(hits / trials), "decided_fraction": decided / trials,
             "dp_bound": dp_guess_bound(eps)}
+
+
+# --- linkage -------------------------------------------------------------------------------------
+
+
+def linkage_attack(released: pd.DataFrame, register: pd.DataFrame, *, quasi_identifiers: Sequence[str],
+                   identity: str = "name") -> pd.DataFrame:
+    """Link each released record to the register people it could be (Sweeney 2002).
+
+    A register person is a candidate for a record when they agree on every quasi-identifier: the
+    same value, inside a generalised ``pandas.Interval``, or among ``"|"``-joined categories
+    (what ``masking.mondrian`` publishes). Returns, per released record, the number of
+    ``candidates`` and the attacker's ``guess`` (the candidate's ``identity`` when there is
+    exactly one, else None). When the released people are all in the register, the chance of
+    naming a record correctly is 1/candidates, so ``(1 / result.candidates).mean()`` is the
+    expected re-identification rate.
+    """
+    columns = list(quasi_identifiers)
+    for frame, name in ((released, "released"), (register, "register")):
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"unknown columns {missing} in {name}; it has {list(frame.columns)}")
+    if identity not in register.columns:
+        raise ValueError(f"identity column {identity!r} is not in register")
+    if released.empty or register.empty or not columns:
+        raise ValueError("released, register and quasi_identifiers must not be empty")
+    generalised = released[columns].map(lambda v: isinstance(v, pd.Interval) or
+                                        (isinstance(v, str) and "|" in v)).to_numpy().any()
+    if not generalised:  # exact values: one join does it
+        counts = register.groupby(columns, sort=False)[identity].agg(["size", "first"])
+        joined = released[columns].join(counts, on=columns)
+        candidates = joined["size"].fillna(0).astype(int)
+        return pd.DataFrame({"candidates": candidates,
+                             "guess": joined["first"].where(candidates == 1, None)}, index=released.index)
+    people = {c: register[c].to_numpy() for c in columns}
+    names = register[identity].to_numpy()
+    keys = [tuple(row) for row in released[columns].itertuples(index=False, name=None)]
+    found: dict[tuple, tuple[int, Any]] = {}
+    for key in dict.fromkeys(keys):
+        match = np.ones(len(register), dtype=bool)
+        for c, value in zip(columns, key, strict=True):
+            match &= _matches(people[c], value)
+        count = int(match.sum())
+        found[key] = (count, names[match.argmax()] if count == 1 else None)
+    return pd.DataFrame({"candidates": [found[k][0] for k in keys], "guess": [found[k][1] for k in keys]},
+                        index=released.index)
+
+
+def _matches(column: np.ndarray, value: Any) -> np.ndarray:
+    if isinstance(value, pd.Interval):
+        left, right = np.asarray(value.left), np.asarray(value.right)
+        if np.issubdtype(column.dtype, np.datetime64):
+            left, right = np.datetime64(value.left), np.datetime64(value.right)
+        return (column >= left) & (column <= right)
+    if isinstance(value, str) and "|" in value:
+        return np.isin(column, value.split("|"))
+    if np.issubdtype(column.dtype, np.datetime64):
+        return column == np.datetime64(value)
+    return column == value
+
+
+def reidentification_tradeoff(records: pd.DataFrame, register: pd.DataFrame, *,
+                              quasi_identifiers: Sequence[str], ks: Sequence[int],
+                              sensitive: str | None = None) -> dict[str, np.ndarray]:
+    """Re-identification risk against information loss as ``masking.mondrian``'s k grows.
+
+    For each k: the expected re-identification rate of :func:`linkage_attack` (mean of
+    1/candidates), the fraction of records named outright (one candidate), Mondrian's
+    information loss and, with ``sensitive``, the l-diversity of the release.
+    """
+    from . import masking  # the defence measured here lives in masking
+
+    rows = {"k": [], "reidentification": [], "unique": [], "information_loss": [], "l_diversity": []}
+    for k in ks:
+        released, loss = masking.mondrian(records, quasi_identifiers, int(k))
+        linked = linkage_attack(released, register, quasi_identifiers=quasi_identifiers)
+        candidates = linked["candidates"].clip(lower=1)
+        rows["k"].append(int(k))
+        rows["reidentification"].append(float((1 / candidates).mean()))
+        rows["unique"].append(float((linked["candidates"] == 1).mean()))
+        rows["information_loss"].append(loss)
+        rows["l_diversity"].append(masking.l_diversity(released, quasi_identifiers, sensitive)
+                                   if sensitive else np.nan)
+    return {key: np.asarray(value) for key, value in rows.items()}

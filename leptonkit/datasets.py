@@ -13,7 +13,7 @@ import pandas as pd
 
 from ._checks import check_int
 
-__all__ = ["bank_customers"]
+__all__ = ["bank_customers", "hospital_patients", "town_register"]
 
 REGIONS = ("North", "South", "East", "West", "Harbour", "Old Town", "Hills", "Riverside")
 
@@ -38,3 +38,47 @@ def bank_customers(n: int = 5000, *, rng: Any = 0) -> pd.DataFrame:
         "overdraft": overdraft,
         "joined": g.integers(1995, 2027, size=n),
     })
+
+
+FIRST_NAMES = ("Ada", "Ben", "Chloe", "Dev", "Elif", "Farah", "Gus", "Hana", "Ivo", "Jun", "Kofi",
+               "Lena", "Mats", "Nia", "Omar", "Pia", "Quinn", "Rosa", "Sami", "Tess", "Umar",
+               "Vera", "Wim", "Xin", "Yara", "Zeno")
+SURNAMES = ("Archer", "Bakker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Horvat", "Ito",
+            "Jansen", "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Petrov", "Quist",
+            "Rossi", "Silva", "Tanaka", "Ueda", "Varga", "Weber", "Yilmaz", "Zhou")
+DIAGNOSES = ("hypertension", "type 2 diabetes", "asthma", "depression", "migraine",
+             "osteoarthritis", "HIV", "none")
+_DIAGNOSIS_P = (0.22, 0.14, 0.12, 0.12, 0.1, 0.1, 0.02, 0.18)
+
+
+def town_register(n: int = 20_000, *, rng: Any = 0) -> pd.DataFrame:
+    """A synthetic public register of a town (think electoral roll): who lives where.
+
+    Columns: ``name``, ``phone`` (``+44 7700 ``and six digits), ``postcode`` (30 codes,
+    47101–47130), ``birth_date`` (1935–2007) and ``sex``. Names are not unique; the
+    combination (postcode, birth date, sex) nearly always is — Sweeney's observation.
+    """
+    n = check_int(n, "n", low=2, high=1_000_000)
+    g = np.random.default_rng(rng)
+    days = (np.datetime64("2007-12-31") - np.datetime64("1935-01-01")).astype(int)
+    phones = g.choice(1_000_000, size=n, replace=False)
+    return pd.DataFrame({
+        "name": [f"{g.choice(FIRST_NAMES)} {g.choice(SURNAMES)}" for _ in range(n)],
+        "phone": [f"+44 7700 {p:06d}" for p in phones],
+        "postcode": g.integers(47101, 47131, size=n),
+        "birth_date": np.datetime64("1935-01-01") + g.integers(0, days + 1, size=n).astype("timedelta64[D]"),
+        "sex": g.choice(["F", "M"], size=n),
+    })
+
+
+def hospital_patients(register: pd.DataFrame, n: int = 2000, *, rng: Any = 1) -> pd.DataFrame:
+    """A synthetic patient table drawn from ``register``: each patient with a diagnosis.
+
+    The rows carry the register's identity columns, so notebook 08 can "de-identify" them and
+    then show how the register links them back.
+    """
+    n = check_int(n, "n", low=1, high=len(register))
+    g = np.random.default_rng(rng)
+    patients = register.iloc[np.sort(g.choice(len(register), size=n, replace=False))].copy()
+    patients["diagnosis"] = g.choice(DIAGNOSES, size=n, p=_DIAGNOSIS_P)
+    return patients.reset_index(drop=True)
