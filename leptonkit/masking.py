@@ -108,7 +108,8 @@ def k_anonymity_violations(df: pd.DataFrame, quasi_identifiers: Sequence[str], k
     """The groups (quasi-identifier values and their size) with fewer than ``k`` records."""
     _check_frame(df, quasi_identifiers)
     k = check_int(k, "k", low=1)
-    sizes = df.groupby(list(quasi_identifiers), dropna=False, sort=False).size().rename("records").reset_index()
+    groups = df.groupby(list(quasi_identifiers), dropna=False, sort=False)
+    sizes = groups.size().rename("records").reset_index()
     return sizes[sizes["records"] < k].reset_index(drop=True)
 
 

@@ -1,0 +1,116 @@
+"""leptonkit.masking on hand-computed tables, and the linkage attack it is measured against."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leptonkit import attacks, datasets, masking
+
+KEY_A, KEY_B = b"a" * 32, b"b" * 32
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    # Groups on (zip, age): (1,30)x3 {flu, flu, flu}; (1,40)x2 {flu, hiv}; (2,30)x1 {cold}
+    return pd.DataFrame({"zip": [1, 1, 1, 1, 1, 2], "age": [30, 30, 30, 40, 40, 30],
+                         "disease": ["flu", "flu", "flu", "flu", "hiv", "cold"]})
+
+
+def test_k_anonymity_and_violations_by_hand(table):
+    assert masking.k_anonymity(table, ["zip", "age"]) == 1
+    assert masking.k_anonymity(table, ["zip"]) == 1
+    assert masking.k_anonymity(table.iloc[:5], ["zip", "age"]) == 2
+    bad = masking.k_anonymity_violations(table, ["zip", "age"], k=3)
+    assert sorted(map(tuple, bad[["zip", "age", "records"]].to_numpy())) == [(1, 40, 2), (2, 30, 1)]
+
+
+def test_l_diversity_by_hand(table):
+    assert masking.l_diversity(table, ["zip", "age"], "disease") == 1   # (1,30) is all flu
+    assert masking.l_diversity(table.iloc[3:5], ["zip"], "disease") == 2
+
+
+def test_pseudonyms_are_stable_per_key_and_differ_across_keys():
+    values = ["+44 7700 000001", "+44 7700 000002", "+44 7700 000001"]
+    a, b = masking.pseudonymize(values, key=KEY_A), masking.pseudonymize(values, key=KEY_B)
+    assert a[0] == a[2] != a[1] and len(a[0]) == 16
+    assert masking.pseudonymize(values, key=KEY_A) == a
+    assert not set(a) & set(b)
+    with pytest.raises(TypeError, match="key must be bytes-like"):
+        masking.pseudonymize(values, key="secret")
+    with pytest.raises(ValueError, match="key must be at least 16 bytes"):
+        masking.pseudonymize(values, key=b"short")
+
+
+def test_generalize_and_suppress():
+    assert list(masking.generalize(pd.Series([34, 40, 49]), kind="age")) == ["30-39", "40-49", "40-49"]
+    assert list(masking.generalize(pd.Series(["47123"]), kind="postcode", width=3)) == ["471**"]
+    assert list(masking.generalize(pd.Series(["1970-05-01"]), kind="date")) == [1970]
+    with pytest.raises(ValueError, match="kind must be"):
+        masking.generalize(pd.Series([1]), kind="zip")
+    df = pd.DataFrame({"name": ["x"], "zip": [1]})
+    assert list(masking.suppress(df, ["name"]).columns) == ["zip"]
+
+
+def test_bad_frames_and_columns_are_named():
+    df = pd.DataFrame({"zip": [1, 2]})
+    with pytest.raises(ValueError, match=r"unknown columns \['age'\]"):
+        masking.k_anonymity(df, ["age"])
+    with pytest.raises(ValueError, match="df must not be empty"):
+        masking.k_anonymity(df.iloc[:0], ["zip"])
+    with pytest.raises(TypeError, match="df must be a pandas DataFrame"):
+        masking.k_anonymity([1, 2], ["zip"])
+    with pytest.raises(ValueError, match=r"k must be in \[1, inf\)"):
+        masking.k_anonymity_violations(df, ["zip"], k=0)
+    with pytest.raises(ValueError, match=r"k must be in \[1, 2\]"):
+        masking.mondrian(df, ["zip"], k=3)
+    with pytest.raises(TypeError, match="a list of column names"):
+        masking.k_anonymity(df, "zip")
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 20])
+def test_mondrian_output_is_k_anonymous_and_covers_the_truth(k):
+    register = datasets.town_register(3000)
+    patients = datasets.hospital_patients(register, 400)
+    qi = ["postcode", "birth_date", "sex"]
+    released, loss = masking.mondrian(patients, qi, k)
+    assert masking.k_anonymity(released, qi) >= k
+    assert 0.0 <= loss <= 1.0 and (loss == 0.0) == (k == 1)
+    for original, general in zip(patients[qi].itertuples(index=False), released[qi].itertuples(index=False),
+                                 strict=True):
+        for value, cover in zip(original, general, strict=True):
+            assert value in cover if isinstance(cover, pd.Interval) else str(value) in str(cover).split("|")
+
+
+def test_mondrian_information_loss_grows_with_k():
+    register = datasets.town_register(3000)
+    patients = datasets.hospital_patients(register, 400)
+    losses = [masking.mondrian(patients, ["postcode", "birth_date", "sex"], k)[1] for k in (1, 5, 25, 100)]
+    assert losses == sorted(losses) and losses[0] == 0
+
+
+def test_linkage_attack_names_most_exact_records_and_at_most_one_in_k_after_mondrian():
+    register = datasets.town_register(5000)
+    patients = datasets.hospital_patients(register, 500)
+    qi = ["postcode", "birth_date", "sex"]
+    linked = attacks.linkage_attack(masking.suppress(patients, ["name", "phone"]), register,
+                                    quasi_identifiers=qi)
+    assert (linked["candidates"] >= 1).all()   # every patient is in the register
+    named = linked["candidates"] == 1
+    assert named.mean() > 0.95
+    assert (linked.loc[named, "guess"] == patients.loc[named, "name"]).all()
+    for k in (2, 10):
+        released, _ = masking.mondrian(masking.suppress(patients, ["name", "phone"]), qi, k)
+        linked = attacks.linkage_attack(released, register, quasi_identifiers=qi)
+        assert (linked["candidates"] >= k).all() and (1 / linked["candidates"]).mean() <= 1 / k
+
+
+def test_reidentification_tradeoff_is_monotone():
+    register = datasets.town_register(3000)
+    patients = masking.suppress(datasets.hospital_patients(register, 300), ["name", "phone"])
+    qi = ["postcode", "birth_date", "sex"]
+    t = attacks.reidentification_tradeoff(patients, register, quasi_identifiers=qi, ks=[1, 3, 10],
+                                          sensitive="diagnosis")
+    assert np.all(np.diff(t["reidentification"]) < 0) and np.all(np.diff(t["information_loss"]) > 0)
+    assert t["reidentification"][0] > 0.9 and t["l_diversity"][0] == 1
