@@ -26,7 +26,12 @@ from leptonkit import crypto, widgets
 
 def _positions(control, moves: int) -> list:
     """Slider values to visit: evenly spread over the slider's range, in a back-and-forth order."""
-    if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
+    if isinstance(control.value, bool):  # a checkbox: on and off in turn
+        return [not control.value, control.value] * (moves // 2)
+    if hasattr(control, "options"):  # SelectionSlider: its options, spread over the moves
+        options = list(control.options)
+        values = [options[int(i)] for i in np.linspace(0, len(options) - 1, moves).round()]
+    elif hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
         values = [control.base ** e for e in np.linspace(control.min, control.max, moves)]
     elif isinstance(control.value, int):
         values = [int(v) for v in np.linspace(control.min, control.max, moves).round()]

@@ -23,10 +23,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import crypto
-from ._checks import as_bytes
+from ._checks import as_bytes, check_int
 from .errors import IntegrityError
 
-__all__ = ["GENESIS", "AuditLog", "IntegrityError", "Record", "compliance_report"]
+__all__ = ["GENESIS", "AuditLog", "IntegrityError", "Record", "compliance_report", "tampering_outcome"]
 
 GENESIS = "0" * 64  # the "previous hash" of the first record
 _FIELDS = ("seq", "time", "actor", "action", "details", "prev")
@@ -43,6 +43,12 @@ class Record:
     details: dict
     prev: str
     hash: str
+
+
+def _bad(record: int, message: str) -> IntegrityError:
+    error = IntegrityError(message)
+    error.record = record  # the index of the first bad record, for tools that show it
+    return error
 
 
 def _canonical(fields: dict) -> bytes:
@@ -165,11 +171,12 @@ class AuditLog:
         records = self._check()
         return (records[-1].seq, records[-1].hash) if records else None
 
-    def _check(self, *, anchor: tuple[int, str] | None = None) -> list[Record]:
-        data = self.path.read_bytes() if self.path.exists() else b""
+    def _check(self, *, anchor: tuple[int, str] | None = None, data: bytes | None = None) -> list[Record]:
+        if data is None:
+            data = self.path.read_bytes() if self.path.exists() else b""
         if data and not data.endswith(b"\n"):
             complete = data.count(b"\n")
-            raise IntegrityError(f"record {complete} (line {complete + 1}) is torn: the log ends in "
+            raise _bad(complete, f"record {complete} (line {complete + 1}) is torn: the log ends in "
                                  f"an incomplete write; repair() removes it")
         records, prev = [], GENESIS
         for i, line in enumerate(data.split(b"\n")[:-1] if data else []):
@@ -179,23 +186,23 @@ class AuditLog:
                 fields = {name: raw[name] for name in _FIELDS}
                 stored = raw["hash"]
             except (ValueError, KeyError, TypeError):
-                raise IntegrityError(f"{where} is not a valid record") from None
+                raise _bad(i, f"{where} is not a valid record") from None
             if set(raw) != {*_FIELDS, "hash"} or _canonical(raw) != line:
-                raise IntegrityError(f"{where} was altered: it is not in the form the log writes")
+                raise _bad(i, f"{where} was altered: it is not in the form the log writes")
             if fields["seq"] != i:
-                raise IntegrityError(f"{where} has sequence number {fields['seq']}: a record was "
-                                     f"deleted, inserted or moved")
+                raise _bad(i, f"{where} has sequence number {fields['seq']}: a record was "
+                              f"deleted, inserted or moved")
             if fields["prev"] != prev:
-                raise IntegrityError(f"{where} does not follow the record before it (chain broken)")
+                raise _bad(i, f"{where} does not follow the record before it (chain broken)")
             if stored != self._digest(fields):
-                raise IntegrityError(f"{where} was altered: its hash does not match its contents")
+                raise _bad(i, f"{where} was altered: its hash does not match its contents")
             records.append(Record(**raw))
             prev = stored
         if anchor is not None:
             seq, digest = anchor
             if seq >= len(records) or records[seq].hash != digest:
-                raise IntegrityError(f"record {seq} no longer matches the anchor: records were "
-                                     f"removed from the end or rewritten")
+                raise _bad(min(seq, len(records)), f"record {seq} no longer matches the anchor: records "
+                                                   f"were removed from the end or rewritten")
         return records
 
     def repair(self) -> str:
@@ -210,6 +217,39 @@ class AuditLog:
             f.flush()
             os.fsync(f.fileno())
         return f"removed a torn record of {len(data) - keep} bytes; {complete} complete records kept"
+
+
+# --- what a forger can get away with (notebook 10's explorer) ------------------------------------
+
+
+def tampering_outcome(log: AuditLog, *, seq: int, recompute_hashes: bool, use_anchor: bool) -> dict:
+    """What ``verify`` says when a forger edits record ``seq`` of ``log`` (in memory; the file is untouched).
+
+    The forger renames the record's actor; with ``recompute_hashes`` they also recompute every
+    hash from there on with SHA-256, as anyone can who lacks the log's key. ``use_anchor``
+    verifies against the head taken before the forgery. Returns the per-record ``status``
+    (``"ok"``, ``"first bad"``, ``"not reached"``) and verify's ``message``.
+    """
+    lines = log.path.read_bytes().splitlines()
+    seq = check_int(seq, "seq", low=0, high=max(len(lines) - 1, 0))
+    records = [json.loads(line) for line in lines]
+    anchor = (len(records) - 1, records[-1]["hash"]) if use_anchor else None
+    records[seq]["actor"] += " (edited)"
+    if recompute_hashes:
+        prev = records[seq]["prev"]
+        for r in records[seq:]:
+            fields = {name: r[name] for name in _FIELDS} | {"prev": prev}
+            r.update(prev=prev, hash=crypto.sha256(_canonical(fields)).hex())
+            prev = r["hash"]
+    forged = b"".join(_canonical(r) + b"\n" for r in records)
+    try:
+        log._check(anchor=anchor, data=forged)
+        first_bad, message = None, "verifies: this forgery goes unnoticed"
+    except IntegrityError as error:
+        first_bad, message = error.record, str(error)
+    status = ["ok" if first_bad is None or i < first_bad else "first bad" if i == first_bad
+              else "not reached" for i in range(len(records))]
+    return {"status": status, "message": message}
 
 
 # --- the compliance report ------------------------------------------------------------------------

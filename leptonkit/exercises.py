@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import accounting, crypto, dp
+from . import accounting, attacks, audit, crypto, datasets, dp, masking
 from .errors import IntegrityError
 
 __all__ = ["NotYet", "check", "exercise_ids"]
@@ -236,4 +236,92 @@ def _repeats_to_average_noise_away(answer: Any) -> bool:
         raise NotYet(f"after {k} repeats the average still has standard deviation {sd / math.sqrt(k):.3f}.")
     if sd / math.sqrt(k - 1) < 0.8:
         raise NotYet(f"{k} repeats are enough, but fewer would do: find the smallest.")
+    return True
+
+
+# --- 08 de-identification ------------------------------------------------------------------
+
+QUASI_IDENTIFIERS_08 = ["postcode", "birth_date", "sex"]
+
+
+def _patients_08():
+    register = datasets.town_register()
+    return register, masking.suppress(datasets.hospital_patients(register), ["name", "phone"])
+
+
+@_exercise("08.1", hint="masking.k_anonymity(released, ['postcode', 'birth_date', 'sex']) on the "
+                        "table without names and phone numbers.")
+def _k_of_the_raw_release(answer: Any) -> bool:
+    _, released = _patients_08()
+    k = masking.k_anonymity(released, QUASI_IDENTIFIERS_08)
+    if int(answer) != k:
+        raise NotYet(f"{int(answer)} is not the size of the smallest group.")
+    return True
+
+
+@_exercise("08.2", hint="Replace birth_date by masking.generalize(..., kind='date') and postcode by "
+                        "masking.generalize(..., kind='postcode', width=3), then ask k_anonymity.")
+def _k_after_generalising(answer: Any) -> bool:
+    _, released = _patients_08()
+    coarse = released.assign(birth_date=masking.generalize(released["birth_date"], kind="date"),
+                             postcode=masking.generalize(released["postcode"], kind="postcode", width=3))
+    k = masking.k_anonymity(coarse, QUASI_IDENTIFIERS_08)
+    if int(answer) != k:
+        raise NotYet(f"{int(answer)} is not the k of the generalised table.")
+    return True
+
+
+@_exercise("08.3", hint="For each k, run masking.mondrian then attacks.linkage_attack, and average "
+                        "1 / candidates; find the smallest k under 5 %.")
+def _smallest_k_under_five_percent(answer: Any) -> bool:
+    register, released = _patients_08()
+
+    def rate(k: int) -> float:
+        anonymised, _ = masking.mondrian(released, QUASI_IDENTIFIERS_08, k)
+        linked = attacks.linkage_attack(anonymised, register, quasi_identifiers=QUASI_IDENTIFIERS_08)
+        return float((1 / linked["candidates"]).mean())
+
+    k = int(answer)
+    if rate(k) >= 0.05:
+        raise NotYet(f"at k = {k} the chance to name a patient is {rate(k):.1%}, not under 5 %.")
+    if k > 1 and rate(k - 1) < 0.05:
+        raise NotYet(f"k = {k} works, but a smaller k does too.")
+    return True
+
+
+# --- 10 audit and compliance ---------------------------------------------------------------
+
+
+@_exercise("10.1", hint="Copy the log file, change it (edit a byte, delete or swap lines), and answer "
+                        "AuditLog(copy_path, key=key): its verify() must fail.")
+def _tampering_caught(answer: Any) -> bool:
+    if not isinstance(answer, audit.AuditLog):
+        raise NotYet(f"answer an AuditLog, not {type(answer).__name__}.")
+    if not answer.path.exists() or answer.path.stat().st_size == 0:
+        raise NotYet("that log is empty: tamper with a copy that has records.")
+    try:
+        answer.verify()
+    except IntegrityError:
+        return True
+    raise NotYet("this log still verifies: it has not been tampered with (or was rewritten with the key).")
+
+
+@_exercise("10.2", hint="Count len(log.records()) before the crash; after repair(), answer "
+                        "(log, that count).")
+def _repair_keeps_every_complete_record(answer: Any) -> bool:
+    log, before = answer
+    log.verify()
+    if len(log.records()) != int(before):
+        raise NotYet(f"the log holds {len(log.records())} records, not {int(before)}.")
+    return True
+
+
+@_exercise("10.3", hint="Count the lines that start with '- ' under '## Flagged problems' in "
+                        "audit.compliance_report(log); answer (log, count).")
+def _flagged_problems(answer: Any) -> bool:
+    log, count = answer
+    report = audit.compliance_report(log)
+    flagged = report.split("## Flagged problems", 1)[1].count("\n- ")
+    if int(count) != flagged:
+        raise NotYet(f"the report flags {flagged} problems, not {int(count)}.")
     return True

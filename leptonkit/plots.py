@@ -13,12 +13,14 @@ from plotly.subplots import make_subplots
 
 __all__ = [
     "attack_success",
+    "audit_chain",
     "composition",
     "crack_time",
     "human_duration",
     "images_side_by_side",
     "mechanism_comparison",
     "noise_per_coordinate",
+    "reidentification_tradeoff",
     "samples_against_density",
 ]
 
@@ -193,4 +195,56 @@ def composition(curves: dict, *, k: int, epsilon: float) -> go.Figure:
                       title=f"{curves['k'][i]} queries at ε = {epsilon:.3g} each → total ε: {totals}",
                       xaxis={"type": "log", "title": "number of queries k"},
                       yaxis={"type": "log", "title": "total ε"}, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+# --- de-identification (notebook 08) ----------------------------------------------------------
+
+
+def reidentification_tradeoff(tradeoff: dict, *, k: int) -> go.Figure:
+    """Re-identification risk and information loss against Mondrian's k, the chosen k marked.
+
+    ``tradeoff`` is ``attacks.reidentification_tradeoff(...)``.
+    """
+    ks = tradeoff["k"]
+    i = int(np.argmin(np.abs(ks - k)))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ks, y=tradeoff["reidentification"], name="chance to name a patient",
+                             mode="lines+markers", line={"color": GAUSSIAN_COLOUR, "width": 2.5}))
+    fig.add_trace(go.Scatter(x=ks, y=tradeoff["information_loss"], name="information lost (NCP)",
+                             mode="lines+markers", line={"color": LAPLACE_COLOUR, "width": 2.5}))
+    chosen = [tradeoff["reidentification"][i], tradeoff["information_loss"][i]]
+    fig.add_trace(go.Scatter(x=[ks[i], ks[i]], y=chosen,
+                             mode="markers", marker={"size": 13, "color": [GAUSSIAN_COLOUR, LAPLACE_COLOUR]},
+                             showlegend=False))
+    fig.update_layout(template=_TEMPLATE, height=360, margin={"t": 50, "b": 40},
+                      title=(f"k = {ks[i]}: {tradeoff['reidentification'][i]:.1%} chance to name a patient, "
+                             f"{tradeoff['information_loss'][i]:.1%} information lost, "
+                             f"l = {tradeoff['l_diversity'][i]:g}"),
+                      xaxis={"type": "log", "title": "k (every record looks like at least k − 1 others)"},
+                      yaxis={"tickformat": ".0%", "rangemode": "tozero"},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+# --- audit (notebook 10) ----------------------------------------------------------------------
+
+_STATUS_COLOURS = {"ok": "#2ca02c", "first bad": "#d62728", "not reached": "#c7c7c7"}
+
+
+def audit_chain(outcome: dict, *, seq: int, recompute_hashes: bool, use_anchor: bool) -> go.Figure:
+    """The log as a row of records, coloured by what verify concluded: ok, first bad, not reached."""
+    status = outcome["status"]
+    fig = go.Figure(go.Scatter(
+        x=list(range(len(status))), y=[0] * len(status), mode="markers+text",
+        marker={"symbol": "square", "size": 44, "color": [_STATUS_COLOURS[s] for s in status],
+                "line": {"width": [4 if i == seq else 0 for i in range(len(status))], "color": "black"}},
+        text=[str(i) for i in range(len(status))], textfont={"color": "white", "size": 16},
+        hovertext=status, hoverinfo="text"))
+    how = ("edited and re-hashed" if recompute_hashes else "edited") + (", verified against an anchor"
+                                                                        if use_anchor else "")
+    fig.update_layout(template=_TEMPLATE, height=230, margin={"t": 70, "b": 20},
+                      title=f"record {seq} {how}:<br>{outcome['message']}", title_font={"size": 14},
+                      xaxis={"visible": False, "range": [-0.7, len(status) - 0.3]},
+                      yaxis={"visible": False, "range": [-1, 1]}, showlegend=False)
     return fig

@@ -17,10 +17,10 @@ import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
-from . import accounting, crypto, dp, plots
+from . import accounting, attacks, audit, crypto, datasets, dp, masking, plots
 
-__all__ = ["EXPLORERS", "Explorer", "composition_explorer", "kdf_cost_explorer", "key_search_explorer",
-           "mechanism_explorer"]
+__all__ = ["EXPLORERS", "Explorer", "composition_explorer", "deidentification_explorer",
+           "kdf_cost_explorer", "key_search_explorer", "mechanism_explorer", "tampering_explorer"]
 
 _SLIDER_LAYOUT = {"width": "420px"}
 _SLIDER_STYLE = {"description_width": "160px"}
@@ -176,9 +176,68 @@ def composition_explorer(epsilon: float = 0.1, k: int = 100) -> Explorer:
     return Explorer(controls, compute, plots.composition)
 
 
+# --- notebook 08: k-anonymity ----------------------------------------------------------------
+
+DEIDENTIFICATION_KS = (1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50)
+
+
+def deidentification_explorer(tradeoff: Mapping[str, np.ndarray] | None = None, *, k: int = 5) -> Explorer:
+    """Mondrian's k against the linkage attack's success and the information lost.
+
+    ``tradeoff`` is :func:`leptonkit.attacks.reidentification_tradeoff`; when not given it is
+    computed for the kit's hospital and town register. The slider only looks it up.
+    """
+    if tradeoff is None:
+        register = datasets.town_register()
+        released = masking.suppress(datasets.hospital_patients(register), ["name", "phone"])
+        tradeoff = attacks.reidentification_tradeoff(
+            released, register, quasi_identifiers=["postcode", "birth_date", "sex"],
+            ks=DEIDENTIFICATION_KS, sensitive="diagnosis")
+    options = [int(x) for x in tradeoff["k"]]
+    controls = {"k": w.SelectionSlider(description="k", options=options,
+                                       value=min(options, key=lambda o: abs(o - k)),
+                                       continuous_update=True, layout=_SLIDER_LAYOUT, style=_SLIDER_STYLE)}
+
+    def compute(k: int) -> Mapping[str, np.ndarray]:
+        return tradeoff
+
+    return Explorer(controls, compute, plots.reidentification_tradeoff)
+
+
+# --- notebook 10: tampering with an audit log -----------------------------------------------
+
+
+def tampering_explorer(log: audit.AuditLog | None = None, *, seq: int = 2) -> Explorer:
+    """Which record a forger edits, whether they re-hash the chain, whether an anchor is kept.
+
+    Works on the bytes of ``log`` in memory; the file is never changed. Without a log, a small
+    unkeyed demonstration log is written to a temporary file.
+    """
+    if log is None:
+        import tempfile
+        from pathlib import Path
+        log = audit.AuditLog(Path(tempfile.mkdtemp(prefix="leptonkit-")) / "demo.jsonl")
+        for i in range(6):
+            log.append(actor=f"analyst{i % 2}", action="access",
+                       details={"dataset": "demo", "purpose": "demo"})
+    last = len(log.records()) - 1
+    controls = {
+        "seq": _slider(w.IntSlider, "record the forger edits", value=min(seq, last), min=0, max=last),
+        "recompute_hashes": w.Checkbox(description="forger recomputes the hashes", value=False),
+        "use_anchor": w.Checkbox(description="verify against an anchor", value=False),
+    }
+
+    def compute(seq: int, recompute_hashes: bool, use_anchor: bool) -> dict:
+        return audit.tampering_outcome(log, seq=seq, recompute_hashes=recompute_hashes, use_anchor=use_anchor)
+
+    return Explorer(controls, compute, plots.audit_chain)
+
+
 EXPLORERS: dict[str, Callable[..., Explorer]] = {
     "key_search": key_search_explorer,
     "kdf_cost": kdf_cost_explorer,
     "mechanism": mechanism_explorer,
     "composition": composition_explorer,
+    "deidentification": deidentification_explorer,
+    "tampering": tampering_explorer,
 }

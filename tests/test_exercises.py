@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from leptonkit import accounting, crypto, dp
+from leptonkit import accounting, audit, crypto, dp
 from leptonkit.errors import IntegrityError
 from leptonkit.exercises import RECORD_01, RECORD_ID_01, check, exercise_ids
 
@@ -26,7 +26,24 @@ def _flip(token: bytes, position: int) -> bytes:
     return bytes(tampered)
 
 
-def _answers():
+def _logs(tmp_path):
+    """An intact log, a tampered copy, a repaired log with its count, and its flagged problems."""
+    intact = audit.AuditLog(tmp_path / "intact.jsonl")
+    budget = accounting.PrivacyAccountant(0.5, audit_log=intact)
+    budget.spend(0.5, label="all of it")
+    intact.append(actor="bob", action="access", details={"dataset": "x"})   # no purpose: flagged
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_bytes(intact.path.read_bytes().replace(b"bob", b"bib"))
+    repaired = audit.AuditLog(tmp_path / "repaired.jsonl")
+    for i in range(3):
+        repaired.append(actor="me", action="access", details={"purpose": str(i)})
+    with repaired.path.open("ab") as f:
+        f.write(b'{"se')
+    repaired.repair()
+    return intact, audit.AuditLog(tampered), repaired
+
+
+def _answers(tmp_path):
     """For each exercise: answers that must pass and answers that must not."""
     key = crypto.generate_key()
     token, k = _token_and_key()
@@ -37,6 +54,7 @@ def _answers():
     ratio_50 = float(noise_50["laplace"][0] / noise_50["gaussian"][0])
     advanced = math.sqrt(2 * 200 * math.log(1e6)) * 0.05 + 200 * 0.05 * math.expm1(0.05)
     z = accounting.noise_multiplier_for_epsilon(target_epsilon=3, sample_rate=0.01, steps=2000, delta=1e-5)
+    intact, tampered, repaired = _logs(tmp_path)
     return {
         "00.1": ([76, 76.0], [75, 77, 128]),
         "00.2": ([crypto.sha256(b"leptonkit").hex(), crypto.sha256(b"leptonkit").hex().upper()],
@@ -59,11 +77,17 @@ def _answers():
         "03.2": ([advanced], [10.0, advanced * 1.05]),
         "03.3": ([z], [z * 0.9, z * 1.2]),
         "03.4": ([313], [312, 400]),
+        "08.1": ([1], [2, 5]),
+        "08.2": ([4], [1, 5, 10]),
+        "08.3": ([4], [3, 5]),
+        "10.1": ([tampered], [intact, audit.AuditLog(tmp_path / "missing.jsonl"), "log"]),
+        "10.2": ([(repaired, 3)], [(repaired, 4), (tampered, 2)]),
+        "10.3": ([(intact, 1)], [(intact, 0), (intact, 2)]),
     }
 
 
-def test_every_exercise_has_passing_and_failing_answers():
-    answers = _answers()
+def test_every_exercise_has_passing_and_failing_answers(tmp_path):
+    answers = _answers(tmp_path)
     assert sorted(answers) == exercise_ids()
     for exercise_id, (right, wrong) in answers.items():
         for answer in right:

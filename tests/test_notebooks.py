@@ -13,9 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(ROOT.glob("notebooks/*.ipynb"))
 
 
-def test_notebooks_are_numbered_in_order():
+def test_notebooks_are_numbered_in_teaching_order():
     numbers = [int(p.name[:2]) for p in NOTEBOOKS]
-    assert numbers == list(range(len(NOTEBOOKS))) and NOTEBOOKS[0].name == "00_welcome.ipynb"
+    assert numbers == sorted(set(numbers)) and NOTEBOOKS[0].name == "00_welcome.ipynb"
+    assert all(re.fullmatch(r"\d\d_[a-z_]+\.ipynb", p.name) for p in NOTEBOOKS)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -23,8 +23,14 @@ def test_every_slider_move_changes_the_figure(name, kdf_table):
     explorer = _explorer(name, kdf_table)
     for control in explorer.controls.values():
         before = explorer.figure.to_json()
-        low, high = ((control.base ** control.min, control.base ** control.max)
-                     if isinstance(control, ipywidgets.FloatLogSlider) else (control.min, control.max))
+        if isinstance(control, ipywidgets.Checkbox):
+            low, high = False, True
+        elif isinstance(control, ipywidgets.SelectionSlider):
+            low, high = control.options[0], control.options[-1]
+        elif isinstance(control, ipywidgets.FloatLogSlider):
+            low, high = control.base ** control.min, control.base ** control.max
+        else:
+            low, high = control.min, control.max
         control.value = high if control.value != high else low
         after = explorer.figure.to_json()
         assert after != before, f"moving {control.description} changed nothing"
