@@ -35,6 +35,7 @@ _TEMPLATE = go.layout.Template(layout={"paper_bgcolor": "white", "plot_bgcolor":
                                       "font": {"family": "Arial, sans-serif", "size": 13},
                                       "xaxis": _AXIS, "yaxis": _AXIS})
 LAPLACE_COLOUR, GAUSSIAN_COLOUR = "#1f77b4", "#d62728"
+_LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0}  # under the x-axis title
 
 
 def human_duration(seconds: float) -> str:
@@ -81,10 +82,10 @@ def crack_time(x: np.ndarray, seconds: np.ndarray, *, x_title: str, highlight: f
         fig.add_hline(y=value, line={"dash": "dot", "color": "grey", "width": 1},
                       annotation_text=label, annotation_position="top left")
     head = f"{title}: " if title else ""
-    fig.update_layout(template=_TEMPLATE, height=380, margin={"t": 50, "b": 40},
+    fig.update_layout(template=_TEMPLATE, height=420, margin={"t": 50, "b": 110},
                       title=f"{head}{human_duration(years[i] * SECONDS_PER_YEAR)} on average",
                       xaxis_title=x_title, yaxis={"type": "log", "title": "years (log scale)"},
-                      legend={"orientation": "h", "y": -0.2})
+                      legend=_LEGEND_BELOW)
     return fig
 
 
@@ -131,9 +132,9 @@ def mechanism_comparison(result: dict, *, epsilon: float, delta: float, sensitiv
     fig.update_yaxes(range=[0.45, 1.05], tickformat=".0%", row=1, col=3)
     fig.update_xaxes(title_text="noise", row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
-    fig.update_layout(template=_TEMPLATE, height=430, barmode="group", margin={"t": 90, "b": 90},
+    fig.update_layout(template=_TEMPLATE, height=430, barmode="group", margin={"t": 90, "b": 110},
                       title=f"ε = {epsilon:.3g}, δ = {delta:.0e}, Δ = {sensitivity:.3g}",
-                      legend={"orientation": "h", "y": -0.22, "x": 0})
+                      legend=_LEGEND_BELOW)
     return fig
 
 
@@ -145,8 +146,8 @@ def samples_against_density(samples: np.ndarray, x: np.ndarray, density: np.ndar
                                marker_color="lightgrey", xbins={"size": (x[-1] - x[0]) / 80}))
     fig.add_trace(go.Scatter(x=x, y=density, name="the distribution promised",
                              line={"color": LAPLACE_COLOUR, "width": 2.5}))
-    fig.update_layout(template=_TEMPLATE, height=320, title=title, xaxis_title="noise",
-                      margin={"t": 50, "b": 40}, legend={"orientation": "h", "y": -0.25})
+    fig.update_layout(template=_TEMPLATE, height=360, title=title, xaxis_title="noise",
+                      margin={"t": 50, "b": 110}, legend=_LEGEND_BELOW)
     return fig
 
 
@@ -156,9 +157,9 @@ def noise_per_coordinate(result: dict) -> go.Figure:
     for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
         fig.add_trace(go.Scatter(x=result["dimensions"], y=result[key], name=key.capitalize(),
                                  line={"color": colour, "width": 2.5}))
-    fig.update_layout(template=_TEMPLATE, height=340, margin={"t": 50, "b": 40},
+    fig.update_layout(template=_TEMPLATE, height=420, margin={"t": 50, "b": 110},
                       title="one person changes each of d counts by one: noise per count",
-                      xaxis={"type": "log", "title": "d, counts released together"},
+                      xaxis={"type": "log", "title": "d, counts released together", "dtick": 1},
                       yaxis={"type": "log", "title": "noise standard deviation"})
     return fig
 
@@ -172,9 +173,9 @@ def attack_success(labels: list[str], rates: list[float], bounds: list[float], *
     fig.add_trace(go.Scatter(x=labels, y=bounds, name="most that ε allows", mode="markers+lines",
                              line={"color": "black", "dash": "dot"}))
     fig.add_hline(y=0.5, line={"dash": "dot", "color": "grey"}, annotation_text="coin flip")
-    fig.update_layout(template=_TEMPLATE, height=340, title=title, margin={"t": 50, "b": 40},
+    fig.update_layout(template=_TEMPLATE, height=380, title=title, margin={"t": 50, "b": 110},
                       yaxis={"range": [0.4, 1.08], "tickformat": ".0%"},
-                      legend={"orientation": "h", "y": -0.2})
+                      legend=_LEGEND_BELOW)
     return fig
 
 
@@ -191,10 +192,10 @@ def composition(curves: dict, *, k: int, epsilon: float) -> go.Figure:
                              marker={"size": 11, "color": [c for _, c in styles.values()]},
                              showlegend=False))
     totals = ", ".join(f"{key} {curves[key][i]:.3g}" for key in styles)
-    fig.update_layout(template=_TEMPLATE, height=380, margin={"t": 50, "b": 40},
+    fig.update_layout(template=_TEMPLATE, height=420, margin={"t": 50, "b": 110},
                       title=f"{curves['k'][i]} queries at ε = {epsilon:.3g} each → total ε: {totals}",
-                      xaxis={"type": "log", "title": "number of queries k"},
-                      yaxis={"type": "log", "title": "total ε"}, legend={"orientation": "h", "y": -0.2})
+                      xaxis={"type": "log", "title": "number of queries k", "dtick": 1},
+                      yaxis={"type": "log", "title": "total ε"}, legend=_LEGEND_BELOW)
     return fig
 
 
@@ -217,13 +218,14 @@ def reidentification_tradeoff(tradeoff: dict, *, k: int) -> go.Figure:
     fig.add_trace(go.Scatter(x=[ks[i], ks[i]], y=chosen,
                              mode="markers", marker={"size": 13, "color": [GAUSSIAN_COLOUR, LAPLACE_COLOUR]},
                              showlegend=False))
-    fig.update_layout(template=_TEMPLATE, height=360, margin={"t": 50, "b": 40},
+    fig.update_layout(template=_TEMPLATE, height=400, margin={"t": 50, "b": 110},
                       title=(f"k = {ks[i]}: {tradeoff['reidentification'][i]:.1%} chance to name a patient, "
                              f"{tradeoff['information_loss'][i]:.1%} information lost, "
                              f"l = {tradeoff['l_diversity'][i]:g}"),
-                      xaxis={"type": "log", "title": "k (every record looks like at least k − 1 others)"},
+                      xaxis={"type": "log", "title": "k (every record looks like at least k − 1 others)",
+                             "tickvals": list(ks)},
                       yaxis={"tickformat": ".0%", "rangemode": "tozero"},
-                      legend={"orientation": "h", "y": -0.2})
+                      legend=_LEGEND_BELOW)
     return fig
 
 

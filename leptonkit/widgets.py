@@ -223,8 +223,10 @@ def tampering_explorer(log: audit.AuditLog | None = None, *, seq: int = 2) -> Ex
     last = len(log.records()) - 1
     controls = {
         "seq": _slider(w.IntSlider, "record the forger edits", value=min(seq, last), min=0, max=last),
-        "recompute_hashes": w.Checkbox(description="forger recomputes the hashes", value=False),
-        "use_anchor": w.Checkbox(description="verify against an anchor", value=False),
+        "recompute_hashes": w.Checkbox(description="forger recomputes the hashes", value=False, indent=False,
+                                       layout={"width": "260px"}),
+        "use_anchor": w.Checkbox(description="verify against an anchor", value=False, indent=False,
+                                 layout={"width": "220px"}),
     }
 
     def compute(seq: int, recompute_hashes: bool, use_anchor: bool) -> dict:
