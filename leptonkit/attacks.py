@@ -5,6 +5,8 @@
 - The **floating-point attack** (Mironov, CCS 2012) on textbook Laplace sampling: the doubles
   a naive sampler can output depend on the true value, so an output can rule a value out
   (stopped by ``dp.laplace_mechanism``, which releases only multiples of a grid).
+- **Membership inference** by loss threshold (Yeom et al. 2018): a model's loss is lower on the
+  records it was trained on (stopped by ``dpsgd``: each record's influence is clipped and noised).
 - The **linkage attack** (Sweeney 2002): a table without names joined to a public register on
   (postcode, birth date, sex) names most of its rows (blunted by ``masking.mondrian``'s
   k-anonymity: at best one chance in k — while DP is what bounds what the table reveals).
@@ -32,6 +34,7 @@ __all__ = [
     "floating_point_attack",
     "floating_point_attack_success_rate",
     "linkage_attack",
+    "membership_inference_auc",
     "naive_laplace_insecure",
     "reidentification_tradeoff",
 ]
@@ -239,3 +242,30 @@ def reidentification_tradeoff(records: pd.DataFrame, register: pd.DataFrame, *,
         rows["l_diversity"].append(masking.l_diversity(released, quasi_identifiers, sensitive)
                                    if sensitive else np.nan)
     return {key: np.asarray(value) for key, value in rows.items()}
+
+
+# --- membership inference -----------------------------------------------------------------------
+
+
+def membership_inference_auc(model: Any, X_members: Any, y_members: Any, X_nonmembers: Any,
+                             y_nonmembers: Any) -> float:
+    """AUC of the loss-threshold membership-inference attack (Yeom et al., CSF 2018).
+
+    The attacker scores each record by the model's loss on it and guesses "in the training
+    data" below a threshold; the AUC is that guess's success over every threshold: 0.5 is a
+    coin flip, 1.0 names every member. ``model`` is a torch classifier returning logits.
+    """
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    def losses(X: Any, y: Any) -> np.ndarray:
+        X_t = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+        y_t = torch.as_tensor(np.asarray(y)).long()
+        if len(X_t) == 0 or len(X_t) != len(y_t):
+            raise ValueError("each set needs at least one record and one label per record")
+        with torch.no_grad():
+            return torch.nn.functional.cross_entropy(model(X_t), y_t, reduction="none").numpy()
+
+    member, outside = losses(X_members, y_members), losses(X_nonmembers, y_nonmembers)
+    labels = np.r_[np.ones(len(member)), np.zeros(len(outside))]
+    return float(roc_auc_score(labels, -np.r_[member, outside]))

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ._checks import check_int
 
-__all__ = ["bank_customers", "hospital_patients", "town_register"]
+__all__ = ["bank_customers", "breast_cancer", "digits", "hospital_patients", "town_register"]
 
 REGIONS = ("North", "South", "East", "West", "Harbour", "Old Town", "Hills", "Riverside")
 
@@ -82,3 +82,32 @@ def hospital_patients(register: pd.DataFrame, n: int = 2000, *, rng: Any = 1) ->
     patients = register.iloc[np.sort(g.choice(len(register), size=n, replace=False))].copy()
     patients["diagnosis"] = g.choice(DIAGNOSES, size=n, p=_DIAGNOSIS_P)
     return patients.reset_index(drop=True)
+
+
+def digits(*, test_size: float = 0.2, random_state: int = 0) -> tuple[np.ndarray, ...]:
+    """scikit-learn's bundled 8×8 digits, scaled to [0, 1]: ``X_train, X_test, y_train, y_test``.
+
+    The split is the one the kit's benchmark anchors use: stratified, ``random_state=0``, 80/20.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    return tuple(train_test_split((X / 16.0).astype(np.float32), y, test_size=test_size,
+                                  random_state=random_state, stratify=y))
+
+
+def breast_cancer(*, test_size: float = 0.2, random_state: int = 0) -> tuple[np.ndarray, ...]:
+    """The Wisconsin diagnostic breast cancer data bundled with scikit-learn (569 patients, 30
+    features; 0 = malignant, 1 = benign), standardised with the training split's mean and
+    deviation: ``X_train, X_test, y_train, y_test``.
+    """
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size,
+                                                        random_state=random_state, stratify=y)
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    scale = lambda X: ((X - mean) / std).astype(np.float32)  # noqa: E731
+    return scale(X_train), scale(X_test), y_train, y_test

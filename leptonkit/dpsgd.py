@@ -1,0 +1,221 @@
+"""DP-SGD (Abadi et al. 2016): per-sample gradients, clipping to C, Gaussian noise, an accountant.
+
+One step, in the functions notebook 04 calls one by one: :func:`per_sample_gradients`
+(``torch.func``: functional_call + vmap + grad), :func:`clip_and_sum` (each sample's gradient
+scaled to norm ≤ C, then summed), :func:`add_noise` (N(0, σ²C²) on every coordinate of the
+sum). :func:`train` runs them with Poisson sampling — each record joins each batch with
+probability q, which is what the accountant assumes — and reports ε from Opacus's accountant
+through ``accounting``. Opacus does the same with hooks for large models (see notebook 04).
+Neighbours: ``accounting`` (ε), ``attacks.membership_inference_auc`` (what DP-SGD stops).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, grad, vmap
+from tqdm.auto import tqdm
+
+from . import accounting
+from ._checks import check_int, check_real
+
+__all__ = ["DEFAULTS", "TrainResult", "add_noise", "clip_and_sum", "evaluate", "per_sample_gradients",
+           "train", "train_non_private"]
+
+# Chosen on a validation split of scikit-learn's digits (not its test set): see bench/dpsgd_bench.py
+# --sweep. Expected batch size is a fraction of the data, so the defaults carry to other sizes.
+DEFAULTS = {"batch_fraction": 0.35, "max_batch_size": 512, "epochs": 60, "lr": 1.0, "max_grad_norm": 0.5}
+
+_MIXES_SAMPLES = (nn.modules.batchnorm._BatchNorm,)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: a trained copy of the model, the ε spent, and per-epoch history."""
+
+    model: nn.Module
+    epsilon: float
+    delta: float
+    noise_multiplier: float
+    sample_rate: float
+    steps: int
+    history: list[dict] = field(default_factory=list)
+
+
+def _check_model(model: Any) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    for name, module in model.named_modules():
+        if isinstance(module, _MIXES_SAMPLES):
+            raise ValueError(
+                f"model contains {type(module).__name__} ({name or 'the model itself'}), which mixes the "
+                f"samples of a batch: one person's gradient then depends on everyone else's, so "
+                f"per-sample clipping cannot bound it and the privacy guarantee fails. Use "
+                f"nn.GroupNorm or nn.LayerNorm instead (opacus.validators.ModuleValidator.fix "
+                f"makes this swap).")
+
+
+def _tensors(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    X_t = torch.as_tensor(np.asarray(X) if not isinstance(X, torch.Tensor) else X, dtype=torch.float32)
+    y_t = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).long()
+    if X_t.ndim < 2 or len(X_t) == 0:
+        raise ValueError("X must hold at least one sample, shaped (samples, features...)")
+    if y_t.ndim != 1 or len(y_t) != len(X_t):
+        raise ValueError(f"y must be one label per sample: X has {len(X_t)} samples, "
+                         f"y has shape {tuple(y_t.shape)}")
+    if not torch.isfinite(X_t).all():
+        raise ValueError("X must be finite (no NaN or infinity)")
+    return X_t, y_t
+
+
+def _torch_generator(rng: Any) -> tuple[np.random.Generator, torch.Generator]:
+    """A numpy generator (batch sampling) and a torch generator (noise) from one ``rng``."""
+    if isinstance(rng, np.random.Generator):
+        np_rng = rng
+    elif rng is None:
+        np_rng = np.random.default_rng(secrets.randbits(128))
+    else:
+        np_rng = np.random.default_rng(rng)
+    return np_rng, torch.Generator().manual_seed(int(np_rng.integers(2**63)))
+
+
+# --- one step, piece by piece ----------------------------------------------------------------
+
+
+def per_sample_gradients(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The gradient of the cross-entropy loss of every sample separately: {name: (batch, *shape)}."""
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    buffers = {k: v.detach() for k, v in model.named_buffers()}
+
+    def loss_of_one(p, x, target):
+        out = functional_call(model, (p, buffers), (x.unsqueeze(0),))
+        return nn.functional.cross_entropy(out, target.unsqueeze(0))
+
+    return vmap(grad(loss_of_one), in_dims=(None, 0, 0))(params, X, y)
+
+
+def clip_and_sum(grads: dict[str, torch.Tensor],
+                 max_grad_norm: float) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Scale each sample's whole gradient to L2 norm ≤ C, then sum over the batch.
+
+    Returns the sum and the per-sample norms before clipping. The scale factor is
+    min(1, C / (norm + 1e-6)), as in Opacus, so one person moves the sum by at most C.
+    """
+    C = check_real(max_grad_norm, "max_grad_norm", low=0.0, low_open=True)
+    norms = torch.sqrt(sum(g.reshape(len(g), -1).pow(2).sum(1) for g in grads.values()))
+    factor = (C / (norms + 1e-6)).clamp(max=1.0)
+    summed = {k: torch.einsum("i,i...->...", factor, g) for k, g in grads.items()}
+    return summed, norms
+
+
+def add_noise(summed: dict[str, torch.Tensor], *, noise_multiplier: float, max_grad_norm: float,
+              generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    """Add N(0, (σ·C)²) to every coordinate of the clipped sum: the Gaussian mechanism, Δ₂ = C."""
+    sigma = check_real(noise_multiplier, "noise_multiplier", low=0.0) * max_grad_norm
+    return {k: v + sigma * torch.randn(v.shape, generator=generator, dtype=v.dtype)
+            for k, v in summed.items()}
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = None,
+          noise_multiplier: float | None = None, delta: float = 1e-5, epochs: int | None = None,
+          batch_size: int | None = None, max_grad_norm: float | None = None, lr: float | None = None,
+          rng: Any = None, progress: bool = True) -> TrainResult:
+    """Train a copy of ``model`` with DP-SGD on (X, y); the caller's model is left untouched.
+
+    Give exactly one of ``target_epsilon`` (the noise is calibrated by Opacus's RDP accountant
+    to reach it after ``epochs``) or ``noise_multiplier`` (σ/C; ε is then reported). Batches are
+    Poisson samples with rate q = batch_size / n (``batch_size`` is the *expected* size); the
+    noisy gradient sum is divided by that expected size and applied with plain SGD at ``lr``.
+    Unset settings come from :data:`DEFAULTS`.
+
+    Raises
+    ------
+    ValueError
+        For both or neither of target_epsilon / noise_multiplier, C ≤ 0, a non-finite or
+        non-positive lr, δ outside (0, 1), or a model with BatchNorm.
+    """
+    _check_model(model)
+    if (target_epsilon is None) == (noise_multiplier is None):
+        raise ValueError("give exactly one of target_epsilon (ε to reach) or noise_multiplier (σ/C)")
+    X_t, y_t = _tensors(X, y)
+    n = len(X_t)
+    epochs = check_int(DEFAULTS["epochs"] if epochs is None else epochs, "epochs", low=1, high=100_000)
+    default_batch = min(DEFAULTS["max_batch_size"], max(1, round(DEFAULTS["batch_fraction"] * n)))
+    batch_size = check_int(default_batch if batch_size is None else batch_size, "batch_size", low=1, high=n)
+    C = check_real(DEFAULTS["max_grad_norm"] if max_grad_norm is None else max_grad_norm, "max_grad_norm",
+                   low=0.0, low_open=True)
+    lr = check_real(DEFAULTS["lr"] if lr is None else lr, "lr", low=0.0, low_open=True)
+    delta = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    q = batch_size / n
+    steps_per_epoch = max(1, round(1 / q))
+    steps = epochs * steps_per_epoch
+    if target_epsilon is not None:
+        check_real(target_epsilon, "target_epsilon", low=0.0, low_open=True)
+        sigma = accounting.noise_multiplier_for_epsilon(target_epsilon=target_epsilon, sample_rate=q,
+                                                        steps=steps, delta=delta)
+    else:
+        sigma = check_real(noise_multiplier, "noise_multiplier", low=0.0)
+
+    np_rng, torch_rng = _torch_generator(rng)
+    trained = copy.deepcopy(model)
+    params = dict(trained.named_parameters())
+    history, done = [], 0
+    bar = tqdm(range(epochs), desc="DP-SGD", disable=not progress, leave=False)
+    for epoch in bar:
+        for _ in range(steps_per_epoch):
+            batch = torch.from_numpy(np.flatnonzero(np_rng.random(n) < q))
+            done += 1
+            if len(batch) == 0:
+                summed = {k: torch.zeros_like(p) for k, p in params.items()}
+            else:
+                summed, _ = clip_and_sum(per_sample_gradients(trained, X_t[batch], y_t[batch]), C)
+            noisy = add_noise(summed, noise_multiplier=sigma, max_grad_norm=C, generator=torch_rng)
+            with torch.no_grad():
+                for k, p in params.items():
+                    p -= lr * noisy[k] / batch_size
+        epsilon = (accounting.dpsgd_epsilon(noise_multiplier=sigma, sample_rate=q, steps=done, delta=delta)
+                   if sigma > 0 else math.inf)
+        loss, accuracy = evaluate(trained, X_t, y_t)
+        history.append({"epoch": epoch + 1, "loss": loss, "accuracy": accuracy, "epsilon": epsilon})
+        bar.set_postfix(loss=f"{loss:.3f}", eps=f"{epsilon:.2f}")
+    return TrainResult(model=trained, epsilon=history[-1]["epsilon"], delta=delta, noise_multiplier=sigma,
+                       sample_rate=q, steps=steps, history=history)
+
+
+def train_non_private(model: nn.Module, X: Any, y: Any, *, epochs: int = 30, batch_size: int = 64,
+                      lr: float = 0.5, rng: Any = None) -> nn.Module:
+    """Plain minibatch SGD on a copy of ``model`` (shuffled batches): the baseline for DP-SGD."""
+    _check_model(model)
+    X_t, y_t = _tensors(X, y)
+    epochs = check_int(epochs, "epochs", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    lr = check_real(lr, "lr", low=0.0, low_open=True)
+    np_rng, _ = _torch_generator(rng)
+    trained = copy.deepcopy(model)
+    optimiser = torch.optim.SGD(trained.parameters(), lr=lr)
+    for _ in range(epochs):
+        order = torch.from_numpy(np_rng.permutation(len(X_t)))
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            optimiser.zero_grad()
+            nn.functional.cross_entropy(trained(X_t[batch]), y_t[batch]).backward()
+            optimiser.step()
+    return trained
+
+
+def evaluate(model: nn.Module, X: Any, y: Any) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy of ``model`` on (X, y)."""
+    X_t, y_t = _tensors(X, y)
+    with torch.no_grad():
+        out = model(X_t)
+        return float(nn.functional.cross_entropy(out, y_t)), float((out.argmax(1) == y_t).float().mean())

@@ -1,0 +1,145 @@
+"""leptonkit.dpsgd against Opacus and against DP-SGD's defining property: bounded per-sample influence."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from opacus import GradSampleModule
+from opacus.accountants import RDPAccountant
+from opacus.optimizers import DPOptimizer
+from torch import nn
+
+from leptonkit import attacks, datasets, dpsgd
+
+
+def _mlp(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 10))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return datasets.digits()
+
+
+def test_one_step_equals_opacus_without_noise(digits):
+    X, _, y, _ = digits
+    xb, yb = torch.tensor(X[:64]), torch.tensor(y[:64])
+    C, lr, B = 0.5, 0.7, 64
+    model = _mlp()
+    # Opacus: per-sample gradients by hooks, clipping, no noise, mean over the expected batch
+    reference = GradSampleModule(copy.deepcopy(model))
+    optimiser = DPOptimizer(torch.optim.SGD(reference.parameters(), lr=lr), noise_multiplier=0.0,
+                            max_grad_norm=C, expected_batch_size=B)
+    optimiser.zero_grad()
+    nn.functional.cross_entropy(reference(xb), yb).backward()
+    optimiser.step()
+    # leptonkit: the functions train() uses, one by one
+    summed, _ = dpsgd.clip_and_sum(dpsgd.per_sample_gradients(model, xb, yb), C)
+    noisy = dpsgd.add_noise(summed, noise_multiplier=0.0, max_grad_norm=C)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p -= lr * noisy[name] / B
+    for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=True):
+        assert torch.allclose(p, q, atol=1e-6), name
+
+
+def test_per_sample_gradients_equal_one_backward_each(digits):
+    X, _, y, _ = digits
+    model = _mlp()
+    grads = dpsgd.per_sample_gradients(model, torch.tensor(X[:5]), torch.tensor(y[:5]))
+    for i in range(5):
+        model.zero_grad()
+        nn.functional.cross_entropy(model(torch.tensor(X[i:i + 1])), torch.tensor(y[i:i + 1])).backward()
+        for name, p in model.named_parameters():
+            assert torch.allclose(grads[name][i], p.grad, atol=1e-6)
+
+
+def test_clipping_bounds_every_samples_influence_on_the_sum(digits):
+    X, _, y, _ = digits
+    model, C = _mlp(), 0.25
+    grads = dpsgd.per_sample_gradients(model, torch.tensor(X[:40]), torch.tensor(y[:40]))
+    total, norms = dpsgd.clip_and_sum(grads, C)
+    assert (norms > C).any()   # clipping is really exercised
+    for i in range(40):
+        without = dpsgd.clip_and_sum({k: torch.cat([g[:i], g[i + 1:]]) for k, g in grads.items()}, C)[0]
+        change = math.sqrt(sum(float((total[k] - without[k]).pow(2).sum()) for k in total))
+        assert change <= C * (1 + 1e-5)
+
+
+def test_noise_has_standard_deviation_sigma_times_c():
+    zeros = {"w": torch.zeros(200_000)}
+    noisy = dpsgd.add_noise(zeros, noise_multiplier=1.5, max_grad_norm=0.5,
+                            generator=torch.Generator().manual_seed(0))
+    sd = float(noisy["w"].std())
+    assert abs(sd - 0.75) < 4 * 0.75 / math.sqrt(2 * 200_000)
+
+
+def test_train_reports_opacus_epsilon_and_leaves_the_model_untouched(digits):
+    X, X_test, y, y_test = digits
+    model = _mlp()
+    before = copy.deepcopy(model.state_dict())
+    result = dpsgd.train(model, X, y, target_epsilon=2.0, epochs=5, rng=0, progress=False)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    acct = RDPAccountant()
+    acct.history = [(result.noise_multiplier, result.sample_rate, result.steps)]
+    assert result.epsilon == pytest.approx(acct.get_epsilon(1e-5), rel=1e-12)
+    assert 1.98 <= result.epsilon <= 2.0
+    assert [h["epoch"] for h in result.history] == [1, 2, 3, 4, 5]
+    assert all(a["epsilon"] < b["epsilon"] for a, b in zip(result.history, result.history[1:], strict=False))
+    assert dpsgd.evaluate(result.model, X_test, y_test)[1] > 0.5  # it learns something
+
+
+def test_train_is_reproducible_with_a_seed(digits):
+    X, _, y, _ = digits
+    a = dpsgd.train(_mlp(), X[:300], y[:300], noise_multiplier=1.0, epochs=2, rng=7, progress=False)
+    b = dpsgd.train(_mlp(), X[:300], y[:300], noise_multiplier=1.0, epochs=2, rng=7, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({}, ValueError, r"exactly one of target_epsilon"),
+    ({"target_epsilon": 1.0, "noise_multiplier": 1.0}, ValueError, "exactly one of target_epsilon"),
+    ({"noise_multiplier": 1.0, "max_grad_norm": 0.0}, ValueError, r"max_grad_norm must be in \(0, inf\)"),
+    ({"noise_multiplier": 1.0, "max_grad_norm": -1.0}, ValueError, "max_grad_norm"),
+    ({"noise_multiplier": 1.0, "lr": float("nan")}, ValueError, "lr must be a finite number"),
+    ({"noise_multiplier": 1.0, "lr": float("inf")}, ValueError, "lr must be a finite number"),
+    ({"noise_multiplier": 1.0, "delta": 0.0}, ValueError, "delta"),
+    ({"target_epsilon": -1.0}, ValueError, "target_epsilon"),
+])
+def test_bad_settings_are_named(digits, kwargs, error, match):
+    X, _, y, _ = digits
+    with pytest.raises(error, match=match):
+        dpsgd.train(_mlp(), X[:50], y[:50], epochs=1, progress=False, **kwargs)
+
+
+def test_batchnorm_is_refused_with_the_fix_named(digits):
+    X, _, y, _ = digits
+    model = nn.Sequential(nn.Linear(64, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 10))
+    with pytest.raises(ValueError, match=r"BatchNorm1d.*GroupNorm or nn.LayerNorm"):
+        dpsgd.train(model, X[:50], y[:50], noise_multiplier=1.0, epochs=1, progress=False)
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
+        dpsgd.train("model", X[:50], y[:50], noise_multiplier=1.0)
+    with pytest.raises(ValueError, match="one label per sample"):
+        dpsgd.train(_mlp(), X[:50], y[:40], noise_multiplier=1.0)
+
+
+def test_membership_inference_beats_overfitting_and_dp_bounds_it(digits):
+    X, X_test, y, y_test = digits
+    n = 100  # members: the first 100 training images; non-members: the first 100 test images
+    torch.manual_seed(0)
+    wide = nn.Sequential(nn.Linear(64, 256), nn.Tanh(), nn.Linear(256, 10))
+    overfit = dpsgd.train_non_private(wide, X[:n], y[:n], epochs=500, batch_size=16, lr=0.5, rng=0)
+    auc_plain = attacks.membership_inference_auc(overfit, X[:n], y[:n], X_test[:n], y_test[:n])
+    private = dpsgd.train(wide, X[:n], y[:n], target_epsilon=1.0, rng=0, progress=False).model
+    auc_dp = attacks.membership_inference_auc(private, X[:n], y[:n], X_test[:n], y_test[:n])
+    se = math.sqrt((2 * n + 1) / (12 * n * n))   # the AUC's standard error when there is no signal
+    assert auc_plain > 0.5 + 4 * se              # the attack works on the overfit model
+    # ε-DP bounds every attack's ROC by TPR <= e^ε FPR, an AUC of at most e^ε / (1 + e^ε)
+    assert auc_dp <= math.exp(1) / (1 + math.exp(1)) + 4 * se
+    same = attacks.membership_inference_auc(overfit, X[:50], y[:50], X[:50], y[:50])
+    assert np.isclose(same, 0.5)                 # identical sets cannot be told apart
