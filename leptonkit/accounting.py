@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "basic_composition",
     "composition_curves",
     "dpsgd_epsilon",
+    "dpsgd_epsilon_curve",
     "gaussian_composition_epsilon",
     "noise_multiplier_for_epsilon",
 ]
@@ -187,6 +189,21 @@ def dpsgd_epsilon(*, noise_multiplier: float, sample_rate: float, steps: int, de
     acct = create_accountant(mechanism=_accountant_name(accountant))
     acct.history = [(sigma, q, steps)]
     return float(acct.get_epsilon(delta=dlt))
+
+
+def dpsgd_epsilon_curve(*, noise_multiplier: float, sample_rate: float, steps: Sequence[int],
+                        delta: float) -> np.ndarray:
+    """:func:`dpsgd_epsilon` (RDP) after each of several step counts, at the cost of one.
+
+    RDP composes linearly, so Opacus's per-step RDP is computed once and scaled; each entry
+    equals Opacus's ``RDPAccountant`` after that many steps.
+    """
+    sigma, q, _, dlt = _dpsgd_args(noise_multiplier, sample_rate, 1, delta)
+    counts = [check_int(s, "steps", low=1) for s in steps]
+    orders = RDPAccountant.DEFAULT_ALPHAS
+    one_step = np.asarray(opacus_rdp.compute_rdp(q=q, noise_multiplier=sigma, steps=1, orders=orders))
+    return np.array([opacus_rdp.get_privacy_spent(orders=orders, rdp=one_step * s, delta=dlt)[0]
+                     for s in counts])
 
 
 def noise_multiplier_for_epsilon(*, target_epsilon: float, sample_rate: float, steps: int,

@@ -169,12 +169,11 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
     np_rng, torch_rng = _torch_generator(rng)
     trained = copy.deepcopy(model)
     params = dict(trained.named_parameters())
-    history, done = [], 0
+    history = []
     bar = tqdm(range(epochs), desc="DP-SGD", disable=not progress, leave=False)
     for epoch in bar:
         for _ in range(steps_per_epoch):
             batch = torch.from_numpy(np.flatnonzero(np_rng.random(n) < q))
-            done += 1
             if len(batch) == 0:
                 summed = {k: torch.zeros_like(p) for k, p in params.items()}
             else:
@@ -183,11 +182,14 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
             with torch.no_grad():
                 for k, p in params.items():
                     p -= lr * noisy[k] / batch_size
-        epsilon = (accounting.dpsgd_epsilon(noise_multiplier=sigma, sample_rate=q, steps=done, delta=delta)
-                   if sigma > 0 else math.inf)
         loss, accuracy = evaluate(trained, X_t, y_t)
-        history.append({"epoch": epoch + 1, "loss": loss, "accuracy": accuracy, "epsilon": epsilon})
-        bar.set_postfix(loss=f"{loss:.3f}", eps=f"{epsilon:.2f}")
+        history.append({"epoch": epoch + 1, "loss": loss, "accuracy": accuracy})
+        bar.set_postfix(loss=f"{loss:.3f}")
+    epsilons = (accounting.dpsgd_epsilon_curve(noise_multiplier=sigma, sample_rate=q, delta=delta,
+                                               steps=[h["epoch"] * steps_per_epoch for h in history])
+                if sigma > 0 else [math.inf] * len(history))
+    for h, eps in zip(history, epsilons, strict=True):
+        h["epsilon"] = float(eps)
     return TrainResult(model=trained, epsilon=history[-1]["epsilon"], delta=delta, noise_multiplier=sigma,
                        sample_rate=q, steps=steps, history=history)
 

@@ -130,3 +130,11 @@ def test_composition_curves_order_the_accountings_for_many_queries():
     many = curves["k"] >= 100
     assert (curves["rdp"][many] < curves["advanced"][many]).all()
     assert (curves["advanced"][many] < curves["basic"][many]).all()
+
+
+def test_dpsgd_epsilon_curve_equals_the_accountant_at_every_point():
+    curve = accounting.dpsgd_epsilon_curve(noise_multiplier=1.2, sample_rate=0.05, steps=[10, 100, 400],
+                                           delta=1e-5)
+    for steps, eps in zip([10, 100, 400], curve, strict=True):
+        assert eps == pytest.approx(accounting.dpsgd_epsilon(noise_multiplier=1.2, sample_rate=0.05,
+                                                             steps=steps, delta=1e-5), rel=1e-12)
