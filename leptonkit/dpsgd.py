@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import math
 import secrets
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +27,8 @@ from tqdm.auto import tqdm
 from . import accounting
 from ._checks import check_int, check_real
 
-__all__ = ["DEFAULTS", "TrainResult", "add_noise", "clip_and_sum", "evaluate", "per_sample_gradients",
-           "train", "train_non_private"]
+__all__ = ["DEFAULTS", "TrainResult", "add_noise", "clip_and_sum", "evaluate", "mlp", "per_sample_gradients",
+           "privacy_utility", "train", "train_non_private"]
 
 # Chosen on a validation split of scikit-learn's digits (not its test set): see bench/dpsgd_bench.py
 # --sweep. Expected batch size is a fraction of the data, so the defaults carry to other sizes.
@@ -185,9 +186,11 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
         loss, accuracy = evaluate(trained, X_t, y_t)
         history.append({"epoch": epoch + 1, "loss": loss, "accuracy": accuracy})
         bar.set_postfix(loss=f"{loss:.3f}")
-    epsilons = (accounting.dpsgd_epsilon_curve(noise_multiplier=sigma, sample_rate=q, delta=delta,
-                                               steps=[h["epoch"] * steps_per_epoch for h in history])
-                if sigma > 0 else [math.inf] * len(history))
+    with warnings.catch_warnings():  # Opacus's default orders, so ε equals its accountant's exactly
+        warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
+        epsilons = (accounting.dpsgd_epsilon_curve(noise_multiplier=sigma, sample_rate=q, delta=delta,
+                                                   steps=[h["epoch"] * steps_per_epoch for h in history])
+                    if sigma > 0 else [math.inf] * len(history))
     for h, eps in zip(history, epsilons, strict=True):
         h["epsilon"] = float(eps)
     return TrainResult(model=trained, epsilon=history[-1]["epsilon"], delta=delta, noise_multiplier=sigma,
@@ -221,3 +224,31 @@ def evaluate(model: nn.Module, X: Any, y: Any) -> tuple[float, float]:
     with torch.no_grad():
         out = model(X_t)
         return float(nn.functional.cross_entropy(out, y_t)), float((out.argmax(1) == y_t).float().mean())
+
+
+def mlp(n_inputs: int, n_classes: int, *, hidden: int = 64, seed: int = 0) -> nn.Module:
+    """A one-hidden-layer tanh network, initialised from ``seed``: the kit's small default model."""
+    torch.manual_seed(check_int(seed, "seed", low=0))
+    n_inputs, hidden = check_int(n_inputs, "n_inputs", low=1), check_int(hidden, "hidden", low=1)
+    return nn.Sequential(nn.Linear(n_inputs, hidden), nn.Tanh(),
+                         nn.Linear(hidden, check_int(n_classes, "n_classes", low=2)))
+
+
+def privacy_utility(model: nn.Module, X: Any, y: Any, X_test: Any, y_test: Any, *,
+                    epsilons: list[float], baseline: nn.Module, rng: Any = 0) -> dict[str, Any]:
+    """Test accuracy and membership-inference AUC of DP-SGD at each ε, beside a non-private model.
+
+    Each ε trains a copy of ``model`` with :func:`train` (defaults, δ = 1e-5); the attack is
+    ``attacks.membership_inference_auc`` with (X, y) as members and (X_test, y_test) as
+    non-members. ``baseline`` is the already trained non-private model to compare with.
+    """
+    from .attacks import membership_inference_auc  # the attack DP-SGD is measured against
+
+    accuracy, auc = [], []
+    for eps in epsilons:
+        trained = train(model, X, y, target_epsilon=eps, rng=rng, progress=False).model
+        accuracy.append(evaluate(trained, X_test, y_test)[1])
+        auc.append(membership_inference_auc(trained, X, y, X_test, y_test))
+    return {"epsilon": np.asarray(epsilons, dtype=float), "accuracy": np.asarray(accuracy),
+            "auc": np.asarray(auc), "baseline_accuracy": evaluate(baseline, X_test, y_test)[1],
+            "baseline_auc": membership_inference_auc(baseline, X, y, X_test, y_test)}

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import accounting, attacks, audit, crypto, datasets, dp, masking
+from . import accounting, attacks, audit, crypto, datasets, dp, dpsgd, masking
 from .errors import IntegrityError
 
 __all__ = ["NotYet", "check", "exercise_ids"]
@@ -324,4 +324,53 @@ def _flagged_problems(answer: Any) -> bool:
     flagged = report.split("## Flagged problems", 1)[1].count("\n- ")
     if int(count) != flagged:
         raise NotYet(f"the report flags {flagged} problems, not {int(count)}.")
+    return True
+
+
+# --- 04 DP-SGD -------------------------------------------------------------------------------
+
+
+def _first_patients_04(n: int = 32):
+    import torch
+
+    X, _, y, _ = datasets.digits()
+    return dpsgd.mlp(64, 10), torch.tensor(X[:n]), torch.tensor(y[:n])
+
+
+@_exercise("04.1", hint="dpsgd.per_sample_gradients(model, X_batch, y_batch), then dpsgd.clip_and_sum"
+                        "(grads, 3.0) returns the norms before clipping: count those above 3.0.")
+def _clipped_count(answer: Any) -> bool:
+    model, X, y = _first_patients_04()
+    _, norms = dpsgd.clip_and_sum(dpsgd.per_sample_gradients(model, X, y), 3.0)
+    if int(answer) != int((norms > 3.0).sum()):
+        raise NotYet(f"{int(answer)} is not the number of the first 32 gradients longer than C = 3.")
+    return True
+
+
+@_exercise("04.2", hint="Clip-and-sum the 32 gradients, then the 31 without the first form, both with "
+                        "C = 0.5; the L2 norm of the difference over all parameters is the answer.")
+def _influence_of_one(answer: Any) -> bool:
+    import torch
+
+    model, X, y = _first_patients_04()
+    grads = dpsgd.per_sample_gradients(model, X, y)
+    total, _ = dpsgd.clip_and_sum(grads, 0.5)
+    without, _ = dpsgd.clip_and_sum({k: g[1:] for k, g in grads.items()}, 0.5)
+    change = float(torch.sqrt(sum((total[k] - without[k]).pow(2).sum() for k in total)))
+    if float(answer) > 0.5 + 1e-6:
+        raise NotYet(f"{float(answer):.4f} is more than C = 0.5: clipping bounds one person's influence.")
+    return _close(answer, change, rel=1e-4)
+
+
+@_exercise("04.3", hint="dpsgd.train(dpsgd.mlp(64, 10), X_train, y_train, target_epsilon=2, rng=0) on "
+                        "the full training split; answer the TrainResult.")
+def _private_model_that_works(answer: Any) -> bool:
+    if not isinstance(answer, dpsgd.TrainResult):
+        raise NotYet(f"answer the TrainResult that dpsgd.train returns, not {type(answer).__name__}.")
+    _, X_test, _, y_test = datasets.digits()
+    accuracy = dpsgd.evaluate(answer.model, X_test, y_test)[1]
+    if answer.epsilon > 2.0 or answer.delta > 1e-5:
+        raise NotYet(f"this run spent (ε = {answer.epsilon:.3f}, δ = {answer.delta:g}), more than (2, 1e-5).")
+    if accuracy < 0.85:
+        raise NotYet(f"test accuracy {accuracy:.1%}: private, but not yet useful (aim for 85 %).")
     return True

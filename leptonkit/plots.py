@@ -20,6 +20,7 @@ __all__ = [
     "images_side_by_side",
     "mechanism_comparison",
     "noise_per_coordinate",
+    "privacy_utility",
     "reidentification_tradeoff",
     "samples_against_density",
 ]
@@ -249,4 +250,39 @@ def audit_chain(outcome: dict, *, seq: int, recompute_hashes: bool, use_anchor: 
                       title=f"record {seq} {how}:<br>{outcome['message']}", title_font={"size": 14},
                       xaxis={"visible": False, "range": [-0.7, len(status) - 0.3]},
                       yaxis={"visible": False, "range": [-1, 1]}, showlegend=False)
+    return fig
+
+
+# --- DP-SGD (notebook 04) ------------------------------------------------------------------------
+
+
+def privacy_utility(result: dict, *, epsilon: float) -> go.Figure:
+    """DP-SGD's test accuracy and the membership attack's AUC against ε, the non-private model as lines.
+
+    ``result`` is ``dpsgd.privacy_utility(...)``; the dotted curve is the most AUC any attack
+    can reach against an ε-DP training run, e^ε/(1 + e^ε).
+    """
+    eps = result["epsilon"]
+    i = int(np.argmin(np.abs(eps - epsilon)))
+    bound = np.exp(eps) / (1 + np.exp(eps))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=eps, y=result["accuracy"], name="test accuracy (DP-SGD)", mode="lines+markers",
+                             line={"color": LAPLACE_COLOUR, "width": 2.5}))
+    fig.add_trace(go.Scatter(x=eps, y=result["auc"], name="attack AUC (DP-SGD)", mode="lines+markers",
+                             line={"color": GAUSSIAN_COLOUR, "width": 2.5}))
+    fig.add_trace(go.Scatter(x=eps, y=bound, name="most AUC ε allows", mode="lines",
+                             line={"color": "black", "dash": "dot"}))
+    fig.add_trace(go.Scatter(x=[eps[i], eps[i]], y=[result["accuracy"][i], result["auc"][i]],
+                             mode="markers", showlegend=False,
+                             marker={"size": 13, "color": [LAPLACE_COLOUR, GAUSSIAN_COLOUR]}))
+    for value, colour, label in ((result["baseline_accuracy"], LAPLACE_COLOUR, "accuracy without DP"),
+                                 (result["baseline_auc"], GAUSSIAN_COLOUR, "attack AUC without DP")):
+        fig.add_hline(y=value, line={"dash": "dash", "color": colour, "width": 1},
+                      annotation_text=label, annotation_position="bottom right")
+    fig.update_layout(template=_TEMPLATE, height=420, margin={"t": 50, "b": 110},
+                      title=(f"ε = {eps[i]:g}: accuracy {result['accuracy'][i]:.1%}, "
+                             f"attack AUC {result['auc'][i]:.3f} (0.5 = guessing)"),
+                      xaxis={"type": "log", "title": "ε of the whole training run (δ = 1e-5)",
+                             "tickvals": list(eps)},
+                      yaxis={"range": [0, 1.02]}, legend=_LEGEND_BELOW)
     return fig

@@ -20,7 +20,8 @@ import plotly.graph_objects as go
 from . import accounting, attacks, audit, crypto, datasets, dp, masking, plots
 
 __all__ = ["EXPLORERS", "Explorer", "composition_explorer", "deidentification_explorer",
-           "kdf_cost_explorer", "key_search_explorer", "mechanism_explorer", "tampering_explorer"]
+           "dpsgd_explorer", "kdf_cost_explorer", "key_search_explorer", "mechanism_explorer",
+           "tampering_explorer"]
 
 _SLIDER_LAYOUT = {"width": "420px"}
 _SLIDER_STYLE = {"description_width": "160px"}
@@ -176,6 +177,33 @@ def composition_explorer(epsilon: float = 0.1, k: int = 100) -> Explorer:
     return Explorer(controls, compute, plots.composition)
 
 
+# --- notebook 04: DP-SGD -------------------------------------------------------------------------
+
+
+def dpsgd_explorer(result: Mapping[str, Any] | None = None, *, epsilon: float = 1.0) -> Explorer:
+    """ε of a DP-SGD run against test accuracy and the membership attack's AUC.
+
+    ``result`` is :func:`leptonkit.dpsgd.privacy_utility`; when not given, a small one is
+    computed on 200 digits. The slider only looks it up.
+    """
+    if result is None:
+        from . import dpsgd
+        X, X_test, y, y_test = datasets.digits()
+        baseline = dpsgd.train_non_private(dpsgd.mlp(64, 10), X[:200], y[:200], epochs=100, rng=0)
+        result = dpsgd.privacy_utility(dpsgd.mlp(64, 10), X[:200], y[:200], X_test, y_test,
+                                       epsilons=[1.0, 4.0], baseline=baseline)
+    options = [float(e) for e in result["epsilon"]]
+    controls = {"epsilon": w.SelectionSlider(description="ε", options=options,
+                                             value=min(options, key=lambda o: abs(o - epsilon)),
+                                             continuous_update=True, layout=_SLIDER_LAYOUT,
+                                             style=_SLIDER_STYLE)}
+
+    def compute(epsilon: float) -> Mapping[str, Any]:
+        return result
+
+    return Explorer(controls, compute, plots.privacy_utility)
+
+
 # --- notebook 08: k-anonymity ----------------------------------------------------------------
 
 DEIDENTIFICATION_KS = (1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50)
@@ -240,6 +268,7 @@ EXPLORERS: dict[str, Callable[..., Explorer]] = {
     "kdf_cost": kdf_cost_explorer,
     "mechanism": mechanism_explorer,
     "composition": composition_explorer,
+    "dpsgd": dpsgd_explorer,
     "deidentification": deidentification_explorer,
     "tampering": tampering_explorer,
 }

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
-from leptonkit import accounting, audit, crypto, dp
+from leptonkit import accounting, audit, crypto, datasets, dp, dpsgd
 from leptonkit.errors import IntegrityError
 from leptonkit.exercises import RECORD_01, RECORD_ID_01, check, exercise_ids
 
@@ -55,6 +56,14 @@ def _answers(tmp_path):
     advanced = math.sqrt(2 * 200 * math.log(1e6)) * 0.05 + 200 * 0.05 * math.expm1(0.05)
     z = accounting.noise_multiplier_for_epsilon(target_epsilon=3, sample_rate=0.01, steps=2000, delta=1e-5)
     intact, tampered, repaired = _logs(tmp_path)
+    X, _, y, _ = datasets.digits()
+    grads = dpsgd.per_sample_gradients(dpsgd.mlp(64, 10), torch.tensor(X[:32]), torch.tensor(y[:32]))
+    clipped = int((dpsgd.clip_and_sum(grads, 3.0)[1] > 3.0).sum())
+    total = dpsgd.clip_and_sum(grads, 0.5)[0]
+    without = dpsgd.clip_and_sum({k: g[1:] for k, g in grads.items()}, 0.5)[0]
+    influence = float(torch.sqrt(sum((total[k] - without[k]).pow(2).sum() for k in total)))
+    trained_eps2 = dpsgd.train(dpsgd.mlp(64, 10), X, y, target_epsilon=2.0, rng=0, progress=False)
+    small_eps8 = dpsgd.train(dpsgd.mlp(64, 10), X, y, target_epsilon=8.0, epochs=2, rng=0, progress=False)
     return {
         "00.1": ([76, 76.0], [75, 77, 128]),
         "00.2": ([crypto.sha256(b"leptonkit").hex(), crypto.sha256(b"leptonkit").hex().upper()],
@@ -77,6 +86,9 @@ def _answers(tmp_path):
         "03.2": ([advanced], [10.0, advanced * 1.05]),
         "03.3": ([z], [z * 0.9, z * 1.2]),
         "03.4": ([313], [312, 400]),
+        "04.1": ([clipped], [clipped + 1, 32]),
+        "04.2": ([influence], [influence * 1.01, 0.6]),
+        "04.3": ([trained_eps2], [small_eps8, "model"]),
         "08.1": ([1], [2, 5]),
         "08.2": ([4], [1, 5, 10]),
         "08.3": ([4], [3, 5]),
