@@ -1,8 +1,8 @@
 """DP-SGD: leptonkit against Opacus (hooks) and plain SGD, on scikit-learn's digits, in one run.
 
 1. Step throughput on the same model (MLP 64-64-10) and the same batch of 64: plain SGD,
-   Opacus's GradSampleModule + DPOptimizer, and leptonkit's per_sample_gradients +
-   clip_and_sum + add_noise. Median over repetitions, contenders interleaved.
+   Opacus's GradSampleModule + DPOptimizer, and leptonkit's clipped_gradient_sum + add_noise
+   (the step dpsgd.train runs). Median over repetitions, contenders interleaved.
 2. Test accuracy at ε ∈ {0.5, 1, 2, 4, 8} (δ = 1e-5): leptonkit with its DEFAULTS beside
    Opacus's make_private_with_epsilon with the anchor's settings (30 epochs, batch 64, lr 0.5,
    C 1; ../shared/anchors/opacus_dpsgd_digits.py), and both without privacy.
@@ -56,7 +56,7 @@ def throughput(X, y, repeats: int) -> dict[str, float]:
         hooked_opt.step()
 
     def kit_step():
-        summed, _ = dpsgd.clip_and_sum(dpsgd.per_sample_gradients(kit, xb, yb), 1.0)
+        summed, _ = dpsgd.clipped_gradient_sum(kit, xb, yb, 1.0)   # what dpsgd.train runs
         noisy = dpsgd.add_noise(summed, noise_multiplier=1.0, max_grad_norm=1.0, generator=generator)
         with torch.no_grad():
             for name, p in kit.named_parameters():

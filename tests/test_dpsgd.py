@@ -48,6 +48,25 @@ def test_one_step_equals_opacus_without_noise(digits):
         assert torch.allclose(p, q, atol=1e-6), name
 
 
+def test_the_fast_clipped_sum_equals_the_per_sample_path(digits):
+    X, _, y, _ = digits
+    model = _mlp()
+    for C in (0.1, 1.0, 100.0):
+        slow, slow_norms = dpsgd.clip_and_sum(dpsgd.per_sample_gradients(model, torch.tensor(X[:50]),
+                                                                         torch.tensor(y[:50])), C)
+        fast, fast_norms = dpsgd.clipped_gradient_sum(model, torch.tensor(X[:50]), torch.tensor(y[:50]), C)
+        assert sorted(slow) == sorted(fast)
+        assert torch.allclose(slow_norms, fast_norms, atol=1e-5)
+        for name in slow:
+            assert torch.allclose(slow[name], fast[name], atol=1e-5), (C, name)
+    # a model the fast path does not cover falls back to torch.func
+    odd = nn.Sequential(nn.Linear(64, 8), nn.LayerNorm(8), nn.Linear(8, 10))
+    grads = dpsgd.per_sample_gradients(odd, torch.tensor(X[:5]), torch.tensor(y[:5]))
+    expected, _ = dpsgd.clip_and_sum(grads, 1.0)
+    got, _ = dpsgd.clipped_gradient_sum(odd, torch.tensor(X[:5]), torch.tensor(y[:5]), 1.0)
+    assert all(torch.allclose(expected[k], got[k], atol=1e-6) for k in expected)
+
+
 def test_per_sample_gradients_equal_one_backward_each(digits):
     X, _, y, _ = digits
     model = _mlp()
