@@ -28,9 +28,10 @@ def _positions(control, moves: int) -> list:
     """Slider values to visit: evenly spread over the slider's range, in a back-and-forth order."""
     if isinstance(control.value, bool):  # a checkbox: on and off in turn
         return [not control.value, control.value] * (moves // 2)
-    if hasattr(control, "options"):  # SelectionSlider: its options, spread over the moves
+    if hasattr(control, "options"):  # SelectionSlider: back and forth over its options
         options = list(control.options)
-        values = [options[int(i)] for i in np.linspace(0, len(options) - 1, moves).round()]
+        cycle = options + options[-2:0:-1]
+        return [cycle[i % len(cycle)] for i in range(1, moves + 1)]
     elif hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
         values = [control.base ** e for e in np.linspace(control.min, control.max, moves)]
     elif isinstance(control.value, int):
@@ -48,6 +49,8 @@ def measure(name: str, moves: int) -> tuple[list[float], list[float]]:
     times, anchor = [], []
     for control in explorer.controls.values():
         for value in _positions(control, moves):
+            if value == control.value:  # not a move: the callback would not run
+                continue
             start = time.perf_counter()
             control.value = value
             times.append((time.perf_counter() - start) * 1e3)
