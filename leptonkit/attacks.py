@@ -72,7 +72,7 @@ def differencing_success_rate(bits: np.ndarray, *, epsilon: float | None, trials
     if bits.size < 2:
         raise ValueError("bits must hold at least two people")
     trials = check_int(trials, "trials", low=1)
-    generator = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    generator = np.random.default_rng(rng)  # a Generator passes through unchanged
     total = int(bits.sum())
     hits = 0
     for target in generator.integers(bits.size, size=trials):
@@ -96,7 +96,7 @@ def naive_laplace_insecure(value: float, *, scale: float, rng: Any = None) -> fl
     outputs this can produce differs for different ``value``s — which is what
     :func:`floating_point_attack` reads. For the lesson only; use ``dp.laplace_mechanism``.
     """
-    generator = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    generator = np.random.default_rng(rng)  # a Generator passes through unchanged
     u = int(generator.integers(1, 2**_U_BITS + 1)) / 2**_U_BITS
     sign = 1.0 if generator.integers(2) else -1.0
     return value + sign * (scale * -math.log(u))
@@ -139,7 +139,7 @@ def floating_point_attack_success_rate(*, epsilon: float, trials: int, sampler: 
     trials = check_int(trials, "trials", low=1)
     if sampler not in ("naive", "kit"):
         raise ValueError(f"sampler must be 'naive' or 'kit', got {sampler!r}")
-    generator = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    generator = np.random.default_rng(rng)  # a Generator passes through unchanged
     scale = 1.0 / eps
     hits = decided = 0
     for secret in generator.integers(2, size=trials).astype(float):
