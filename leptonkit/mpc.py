@@ -1,0 +1,587 @@
+"""Secret sharing and secure aggregation: parties compute a sum that none of them sees.
+
+Additive sharing over the ring Z_2^64 (numpy ``uint64``, whose wrap-around is the modulus),
+fixed-point encoding of reals, Shamir's (t, n) threshold sharing over a prime field, Beaver's
+multiplication with a trusted dealer, and the secure aggregation protocol of Bonawitz et al.
+Neighbours: ``he`` computes on ciphertexts instead of shares; ``fl`` can aggregate with
+:func:`secure_aggregate`; ``crypto`` holds the ciphers these protocols borrow.
+
+The protocols are the lesson, so they are written here, small and vectorised; every cipher,
+key agreement and key derivation comes from ``cryptography``. They are **semi-honest**: every
+party follows the protocol and only tries to learn from what it sees. None of them defends
+against a party that sends wrong shares, a server that lies about who dropped out, or
+collusion of ``threshold`` or more parties.
+
+Randomness: shares, masks and seeds come from the OS CSPRNG when ``rng`` is None — an AES-256-CTR
+keystream under a fresh ``os.urandom`` key (the construction of NIST SP 800-90A's CTR_DRBG),
+because ``os.urandom`` alone is ten times slower than the sharing. An int seed or a
+``numpy.random.Generator`` makes a lesson reproducible, and is for lessons only.
+
+References
+----------
+A. Shamir, *How to Share a Secret*, CACM 1979. D. Beaver, *Efficient Multiparty Protocols
+Using Circuit Randomization*, CRYPTO 1991. K. Bonawitz et al., *Practical Secure Aggregation
+for Privacy-Preserving Machine Learning*, CCS 2017. B. Knott et al., *CrypTen*, NeurIPS 2021.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ._checks import check_int
+from .errors import InsufficientShares
+
+__all__ = [
+    "FRACTIONAL_BITS",
+    "PRIME",
+    "VECTOR_PRIME",
+    "BeaverTriple",
+    "InsufficientShares",
+    "SecureAggregation",
+    "Share",
+    "additive_reconstruct",
+    "additive_share",
+    "beaver_multiply",
+    "beaver_triple",
+    "decode_fixed",
+    "encode_fixed",
+    "secure_aggregate",
+    "secure_dot",
+    "shamir_reconstruct",
+    "shamir_share",
+]
+
+FRACTIONAL_BITS = 16      # as CrypTen: reals are stored as round(x · 2^16) in Z_2^64
+PRIME = 2**127 - 1        # Mersenne prime: the field for Shamir sharing of integers
+VECTOR_PRIME = 2**31 - 1  # Mersenne prime small enough that numpy int64 products never overflow
+SEED_PRIME = 2**521 - 1   # Mersenne prime above every 256-bit key: the field for secure aggregation's seeds
+_KNOWN_PRIMES = frozenset({PRIME, VECTOR_PRIME, SEED_PRIME})
+
+
+# --- randomness -------------------------------------------------------------------------------
+
+
+def _random_bytes(n: int, rng: Any) -> bytes:
+    """n random bytes: a CSPRNG keystream when rng is None, else the lesson's reproducible generator."""
+    if rng is None:
+        return _keystream(os.urandom(32), n).tobytes()
+    return _generator(rng).bytes(n)
+
+
+def _generator(rng: Any) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def _keystream(key: bytes, n: int) -> np.ndarray:
+    """AES-256-CTR keystream: the PRG that expands a 32-byte seed into n pseudorandom bytes (uint8)."""
+    out = np.empty(n, dtype=np.uint8)
+    Cipher(algorithms.AES(key), modes.CTR(bytes(16))).encryptor().update_into(bytes(n), out)
+    return out
+
+
+def _random_ring(shape: tuple[int, ...], rng: Any) -> np.ndarray:
+    """Uniform elements of Z_2^64 with the given shape."""
+    count = int(np.prod(shape, dtype=np.int64))
+    if rng is None:
+        return _keystream(os.urandom(32), 8 * count).view(np.uint64).reshape(shape)
+    return np.frombuffer(_generator(rng).bytes(8 * count), dtype=np.uint64).reshape(shape)
+
+
+def _random_below(prime: int, rng: Any) -> int:
+    if rng is None:
+        return secrets.randbelow(prime)
+    # 64 bits more than the prime has: the modulo's bias is below 2^-64 (a lesson's generator only)
+    return int.from_bytes(_generator(rng).bytes(prime.bit_length() // 8 + 9), "big") % prime
+
+
+def _random_field_array(shape: tuple[int, ...], rng: Any) -> np.ndarray:
+    """Uniform elements of Z_p, p = 2^31 − 1, as int64: 31 random bits, rejecting the one value p."""
+    count = int(np.prod(shape, dtype=np.int64))
+    out = np.empty(0, dtype=np.int64)
+    while out.size < count:
+        draw = np.frombuffer(_random_bytes(4 * (count - out.size + 8), rng), dtype=np.uint32)
+        draw = (draw & np.uint32(VECTOR_PRIME)).astype(np.int64)
+        out = np.concatenate([out, draw[draw != VECTOR_PRIME]])
+    return out[:count].reshape(shape)
+
+
+# --- additive sharing over Z_2^64 ---------------------------------------------------------------
+
+
+def _ring_array(values: Any, name: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.dtype == np.uint64:
+        return arr
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must hold integers (encode reals with mpc.encode_fixed first), "
+                        f"got dtype {arr.dtype}")
+    return arr.astype(np.int64).view(np.uint64)  # two's complement: -1 is 2^64 − 1
+
+
+def additive_share(secret: Any, n_parties: int, *, rng: Any = None) -> np.ndarray:
+    """Split integers into ``n_parties`` additive shares over Z_2^64.
+
+    Parameters
+    ----------
+    secret
+        An int or an integer array (negative values are taken modulo 2^64); reals must be
+        encoded first with :func:`encode_fixed`.
+    n_parties
+        How many shares, at least 2.
+    rng
+        None (OS CSPRNG) or a seed for a reproducible lesson.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint64`` array of shape ``(n_parties, *secret.shape)``. Any ``n_parties − 1`` of the
+        shares are independent and uniform over Z_2^64: on their own they say nothing.
+
+    Example
+    -------
+    >>> shares = additive_share(np.array([7, -3]), 3, rng=0)
+    >>> additive_reconstruct(shares).astype(np.int64).tolist()
+    [7, -3]
+    """
+    n_parties = check_int(n_parties, "n_parties", low=2)
+    value = _ring_array(secret, "secret")
+    shares = np.empty((n_parties, *value.shape), dtype=np.uint64)
+    shares[1:] = _random_ring((n_parties - 1, *value.shape), rng)
+    shares[0] = value - shares[1:].sum(axis=0, dtype=np.uint64)  # wraps modulo 2^64, as it must
+    return shares
+
+
+def additive_reconstruct(shares: Any) -> np.ndarray:
+    """The secret: the sum of all shares modulo 2^64 (``uint64``; see :func:`decode_fixed`)."""
+    arr = _ring_array(shares, "shares")
+    if arr.ndim == 0 or arr.shape[0] < 2:
+        raise ValueError(f"shares must have a first axis of at least 2 parties, got shape {arr.shape}")
+    return arr.sum(axis=0, dtype=np.uint64)
+
+
+def encode_fixed(values: Any, *, summands: int = 1, fractional_bits: int = FRACTIONAL_BITS) -> np.ndarray:
+    """Encode reals as fixed-point elements of Z_2^64: round(x · 2^fractional_bits).
+
+    ``summands`` says how many encoded values will be added together; every value must be
+    small enough that such a sum stays inside the signed range (−2^63, 2^63), so overflow is
+    refused here with a ``ValueError`` instead of wrapping silently later.
+    """
+    summands = check_int(summands, "summands", low=1)
+    fractional_bits = check_int(fractional_bits, "fractional_bits", low=0, high=32)
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("values must be numeric") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("values must be finite (no NaN or infinity)")
+    limit = 2.0 ** (63 - fractional_bits) / summands
+    largest = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if largest >= limit:
+        raise ValueError(f"values must lie in (-{limit:.6g}, {limit:.6g}) so that a sum of {summands} "
+                         f"fixed-point values cannot overflow Z_2^64, got max |x| = {largest:.6g}")
+    return np.rint(arr * 2.0**fractional_bits).astype(np.int64).view(np.uint64)
+
+
+def decode_fixed(encoded: Any, *, fractional_bits: int = FRACTIONAL_BITS) -> np.ndarray:
+    """Reals from fixed-point ring elements: the signed value divided by 2^fractional_bits.
+
+    A product of two encoded values carries twice the fractional bits: decode it with
+    ``fractional_bits=2 * FRACTIONAL_BITS``.
+    """
+    fractional_bits = check_int(fractional_bits, "fractional_bits", low=0, high=62)
+    return _ring_array(encoded, "encoded").view(np.int64) / 2.0**fractional_bits
+
+
+# --- Shamir (t, n) sharing over a prime field ---------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class Share:
+    """One party's Shamir share: the point (x, y) of a random polynomial of degree threshold − 1.
+
+    ``y`` is an int, or an int64 array for a vector secret. ``sharing`` identifies the sharing
+    the share came from, so shares of different secrets are never mixed by mistake. The repr
+    hides ``y``: a share is secret material.
+    """
+
+    x: int
+    y: Any
+    threshold: int
+    prime: int
+    sharing: int = field(default=0)
+
+    def __repr__(self) -> str:
+        return (f"Share(x={self.x}, threshold={self.threshold}, prime_bits={self.prime.bit_length()}, "
+                "y=<hidden>)")
+
+
+def _check_prime(prime: Any) -> int:
+    prime = check_int(prime, "prime", low=3)
+    if prime not in _KNOWN_PRIMES and not _is_prime_below_2_64(prime):
+        raise ValueError(f"prime must be a prime below 2^64 or one of 2^31-1, 2^127-1, 2^521-1; got {prime}")
+    return prime
+
+
+def _is_prime_below_2_64(n: int) -> bool:
+    """Deterministic Miller–Rabin for n < 2^64 (these twelve bases suffice, Jaeschke 1993)."""
+    if n >= 2**64:
+        return False
+    bases = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
+    if n in bases:
+        return True
+    if n < 2 or any(n % b == 0 for b in bases):
+        return False
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d, r = d // 2, r + 1
+    for a in bases:
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def shamir_share(secret: Any, *, threshold: int, n_parties: int, prime: int | None = None,
+                 rng: Any = None) -> list[Share]:
+    """Shamir's (t, n) sharing: any ``threshold`` shares reconstruct, fewer reveal nothing.
+
+    Parameters
+    ----------
+    secret
+        An int in [0, prime), or an integer array with entries in [0, VECTOR_PRIME) (the
+        vectorised path: one random polynomial per entry, evaluated for all entries at once).
+    threshold, n_parties
+        t and n, with 1 <= t <= n and n >= 2.
+    prime
+        The field; defaults to 2^127 − 1 for an int and 2^31 − 1 for an array.
+    rng
+        None (OS CSPRNG) or a seed for a reproducible lesson.
+
+    Returns
+    -------
+    list of Share
+        Share i is the polynomial evaluated at x = i + 1 (x = 0 is the secret itself).
+
+    Example
+    -------
+    >>> shares = shamir_share(42, threshold=2, n_parties=3, rng=0)
+    >>> shamir_reconstruct(shares[1:])
+    42
+    """
+    n_parties = check_int(n_parties, "n_parties", low=2)
+    threshold = check_int(threshold, "threshold", low=1, high=n_parties)
+    vector = isinstance(secret, np.ndarray) and secret.ndim > 0
+    prime = _check_prime(prime if prime is not None else (VECTOR_PRIME if vector else PRIME))
+    sharing = secrets.randbits(63)
+    if vector:
+        return _shamir_share_array(secret, threshold, n_parties, prime, sharing, rng)
+    if isinstance(secret, bool) or not isinstance(secret, (int, np.integer)):
+        raise TypeError(f"secret must be an int or an integer array, got {type(secret).__name__}")
+    secret = int(secret)
+    if not 0 <= secret < prime:
+        raise ValueError(f"secret must be in [0, prime) = [0, {prime}), got {secret}")
+    if n_parties >= prime:
+        raise ValueError(f"n_parties must be below prime ({prime}), got {n_parties}")
+    coefficients = [secret] + [_random_below(prime, rng) for _ in range(threshold - 1)]
+    xs = np.arange(1, n_parties + 1).astype(object)
+    ys = np.zeros(n_parties, dtype=object)
+    for c in reversed(coefficients):          # Horner, for all n points at once
+        ys = (ys * xs + c) % prime
+    return [Share(i + 1, int(y), threshold, prime, sharing) for i, y in enumerate(ys)]
+
+
+def _shamir_share_array(secret: np.ndarray, threshold: int, n_parties: int, prime: int, sharing: int,
+                        rng: Any) -> list[Share]:
+    if prime != VECTOR_PRIME:
+        raise ValueError(f"prime must be VECTOR_PRIME (2^31 - 1) for array secrets, got {prime}")
+    if not np.issubdtype(secret.dtype, np.integer):
+        raise TypeError(f"secret must hold integers, got dtype {secret.dtype}")
+    values = secret.astype(np.int64)
+    if values.min() < 0 or values.max() >= prime:
+        raise ValueError(f"secret's entries must be in [0, {prime}), got [{values.min()}, {values.max()}]")
+    coefficients = _random_field_array((threshold - 1, *values.shape), rng)
+    shares = []
+    for x in range(1, n_parties + 1):
+        y = np.zeros_like(values)
+        for c in coefficients[::-1]:
+            y = (y * x + c) % prime           # < 2^31 · 2^8 + 2^31: far inside int64
+        shares.append(Share(x, (y * x + values) % prime, threshold, prime, sharing))
+    return shares
+
+
+@functools.lru_cache(maxsize=64)
+def _lagrange_at_zero(xs: tuple[int, ...], prime: int) -> list[int]:
+    """λ_i with f(0) = Σ λ_i f(x_i) for any polynomial of degree < len(xs) over Z_prime."""
+    lambdas = []
+    for i, xi in enumerate(xs):
+        num = den = 1
+        for j, xj in enumerate(xs):
+            if j != i:
+                num, den = num * -xj % prime, den * (xi - xj) % prime
+        lambdas.append(num * pow(den, -1, prime) % prime)
+    return lambdas
+
+
+def shamir_reconstruct(shares: list[Share]) -> Any:
+    """The secret, by Lagrange interpolation at 0 from at least ``threshold`` shares.
+
+    Raises
+    ------
+    InsufficientShares
+        With fewer shares than the threshold: the secret is then undetermined.
+    ValueError
+        For shares from different sharings, or two shares with the same x.
+    TypeError
+        If an element is not a :class:`Share`.
+    """
+    shares = list(shares)
+    if not shares:
+        raise InsufficientShares("shares is empty: at least threshold shares are needed")
+    if not all(isinstance(s, Share) for s in shares):
+        raise TypeError("shares must be Share objects from shamir_share")
+    first = shares[0]
+    origin = (first.sharing, first.threshold, first.prime)
+    if any((s.sharing, s.threshold, s.prime) != origin for s in shares):
+        raise ValueError("shares come from different sharings (their sharing id, threshold or prime differ)")
+    xs = [s.x for s in shares]
+    if len(set(xs)) != len(xs):
+        raise ValueError(f"shares must have distinct x; got x = {sorted(xs)}")
+    if len(shares) < first.threshold:
+        raise InsufficientShares(f"{len(shares)} shares given, the threshold is {first.threshold}")
+    used = shares[:first.threshold]   # any t points fix a polynomial of degree t − 1
+    lambdas = _lagrange_at_zero(tuple(s.x for s in used), first.prime)
+    if isinstance(first.y, np.ndarray):
+        total = np.zeros_like(first.y)
+        for lam, s in zip(lambdas, used, strict=True):
+            total = (total + s.y * lam % first.prime) % first.prime
+        return total
+    return sum(lam * s.y for lam, s in zip(lambdas, used, strict=True)) % first.prime
+
+
+# --- Beaver multiplication -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class BeaverTriple:
+    """Additive shares of random a, b and c = a·b in Z_2^64, dealt by a trusted dealer."""
+
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+
+    def __repr__(self) -> str:
+        return f"BeaverTriple(parties={self.a.shape[0]}, shape={self.a.shape[1:]}, shares=<hidden>)"
+
+
+def beaver_triple(shape: tuple[int, ...] | int, n_parties: int, *, rng: Any = None) -> BeaverTriple:
+    """A trusted dealer's triple: shares of uniform a, b and of c = a·b (elementwise, mod 2^64)."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    a, b = _random_ring(shape, rng), _random_ring(shape, rng)
+    return BeaverTriple(additive_share(a, n_parties, rng=rng), additive_share(b, n_parties, rng=rng),
+                        additive_share(a * b, n_parties, rng=rng))
+
+
+def beaver_multiply(x_shares: np.ndarray, y_shares: np.ndarray,
+                    triple: BeaverTriple) -> dict[str, np.ndarray]:
+    """Shares of x·y from shares of x and y, using one triple (Beaver 1991), step by step.
+
+    The parties open ε = x − a and δ = y − b (uniform, because a and b are: they reveal nothing
+    about x and y); then party i holds z_i = c_i + ε·b_i + δ·a_i, and party 0 adds ε·δ.
+    Σ z_i = ab + (x − a)b + (y − b)a + (x − a)(y − b) = xy.
+
+    Returns
+    -------
+    dict
+        ``"epsilon"`` and ``"delta"`` (what everyone saw) and ``"z"`` (the shares of x·y).
+    """
+    x_shares, y_shares = _ring_array(x_shares, "x_shares"), _ring_array(y_shares, "y_shares")
+    if not x_shares.shape == y_shares.shape == triple.a.shape:
+        raise ValueError(f"x_shares, y_shares and the triple must have one shape; got {x_shares.shape}, "
+                         f"{y_shares.shape} and {triple.a.shape}")
+    epsilon = additive_reconstruct(x_shares - triple.a)   # opened: every party learns ε
+    delta = additive_reconstruct(y_shares - triple.b)     # and δ
+    z = triple.c + epsilon * triple.b + delta * triple.a
+    z[0] += epsilon * delta
+    return {"epsilon": epsilon, "delta": delta, "z": z}
+
+
+def secure_dot(x_shares: np.ndarray, y_shares: np.ndarray, *, rng: Any = None) -> np.ndarray:
+    """Shares of the dot product of two shared vectors (last axis): elementwise Beaver, then local sums.
+
+    For fixed-point inputs the result carries 2·FRACTIONAL_BITS fractional bits.
+    """
+    x_shares = _ring_array(x_shares, "x_shares")
+    triple = beaver_triple(x_shares.shape[1:], x_shares.shape[0], rng=rng)
+    return beaver_multiply(x_shares, y_shares, triple)["z"].sum(axis=-1, dtype=np.uint64)
+
+
+# --- secure aggregation (Bonawitz et al. 2017) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecureAggregation:
+    """What :func:`secure_aggregate` computed, and what the server saw on the way.
+
+    Attributes
+    ----------
+    total
+        The sum of the survivors' updates (decoded reals).
+    masked
+        The masked vectors the server received from the survivors, as fixed-point ring
+        elements: ``masked[i]`` came from client ``survivors[i]``; each looks uniformly random.
+    survivors, dropped
+        Client indices.
+    threshold
+        Shares needed to recover a client's seeds.
+    """
+
+    total: np.ndarray
+    masked: np.ndarray
+    survivors: list[int]
+    dropped: list[int]
+    threshold: int
+
+
+def _public_bytes(key: x25519.X25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _private_int(key: x25519.X25519PrivateKey) -> int:
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                            serialization.NoEncryption())
+    return int.from_bytes(raw, "big")
+
+
+def _pair_mask(private: x25519.X25519PrivateKey, peer: x25519.X25519PublicKey, length: int) -> np.ndarray:
+    """PRG(KA(s_u, s_v)): X25519 agreement, HKDF-SHA256 to a 32-byte seed, AES-CTR expansion."""
+    shared = private.exchange(peer)
+    seed = HKDF(hashes.SHA256(), 32, salt=None, info=b"leptonkit secure aggregation").derive(shared)
+    return _keystream(seed, 8 * length).view(np.uint64)
+
+
+def _self_mask(seed: int, length: int) -> np.ndarray:
+    return _keystream(seed.to_bytes(32, "big"), 8 * length).view(np.uint64)
+
+
+def secure_aggregate(updates: Any, *, dropouts: Any = (), threshold: int | None = None,
+                     rng: Any = None) -> SecureAggregation:
+    """Sum the clients' vectors so that the server learns the sum and nothing else (Bonawitz et al. 2017).
+
+    Each client u encodes its update in fixed point and adds two kinds of mask:
+
+    - a **pairwise** mask for every other client v, PRG(s_uv), added when u < v and subtracted
+      when u > v, where s_uv comes from an X25519 key agreement — all pairwise masks cancel in
+      the sum;
+    - a **self** mask PRG(b_u) from a random seed b_u.
+
+    Before masking, each client Shamir-shares its X25519 private key and b_u among all clients
+    (threshold t). A client in ``dropouts`` vanishes after sharing but before sending its masked
+    vector, so its pairwise masks no longer cancel. The server then asks the survivors for
+    shares: for a dropped client, of its private key (to recompute and remove its pairwise masks
+    with every survivor); for a survivor, of b_u (to remove the self mask). It never asks for
+    both of one client, which is what keeps a late client's update hidden.
+
+    Parameters
+    ----------
+    updates
+        Array of shape (n_clients, length): one real vector per client, n_clients >= 3.
+    dropouts
+        Indices of the clients that drop out after sharing their seeds.
+    threshold
+        Shares needed to recover a seed; default a majority, ⌊n/2⌋ + 1.
+    rng
+        None (OS CSPRNG) or a seed for a reproducible lesson.
+
+    Returns
+    -------
+    SecureAggregation
+        ``.total`` is exactly the fixed-point sum of the survivors' updates.
+
+    Raises
+    ------
+    InsufficientShares
+        If fewer than ``threshold`` clients survive: no seed can be recovered.
+
+    Notes
+    -----
+    Simplified relative to the paper: the clients run in one process, so there is no network,
+    no authenticated encryption of the shares between clients (the paper encrypts them under
+    a second key agreement and signs the keys in the malicious model), no consistency check
+    round, and the pairwise masks of each pair are expanded once and used by both clients (in a
+    deployment each expands the same seed itself). Semi-honest server and clients only.
+    """
+    try:
+        values = np.asarray(updates, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("updates must be a numeric array of shape (n_clients, length)") from None
+    if values.ndim != 2 or values.shape[0] < 3 or values.shape[1] < 1:
+        raise ValueError(f"updates must have shape (n_clients >= 3, length >= 1), got {values.shape}")
+    n, length = values.shape
+    threshold = check_int(n // 2 + 1 if threshold is None else threshold, "threshold", low=2, high=n)
+    dropped = sorted({check_int(d.item() if isinstance(d, np.generic) else d, "dropouts", low=0, high=n - 1)
+                      for d in np.atleast_1d(np.asarray(dropouts, dtype=object))})
+    survivors = [u for u in range(n) if u not in set(dropped)]
+    if len(survivors) < threshold:
+        raise InsufficientShares(f"{len(survivors)} clients survive, the threshold is {threshold}")
+    encoded = encode_fixed(values, summands=n)
+    rand = None if rng is None else _generator(rng)
+
+    # Round 0-1: keys, seeds, and their Shamir shares (share j of client u goes to client j).
+    keys = [x25519.X25519PrivateKey.from_private_bytes(_random_bytes(32, rand)) for _ in range(n)]
+    publics = [k.public_key() for k in keys]
+    self_seeds = [int.from_bytes(_random_bytes(32, rand), "big") for _ in range(n)]
+    key_shares = [shamir_share(_private_int(k), threshold=threshold, n_parties=n, prime=SEED_PRIME, rng=rand)
+                  for k in keys]
+    seed_shares = [shamir_share(b, threshold=threshold, n_parties=n, prime=SEED_PRIME, rng=rand)
+                   for b in self_seeds]
+
+    # Round 2: the survivors mask and send (dropped clients never send).
+    alive = set(survivors)
+    masked = {u: encoded[u] + _self_mask(self_seeds[u], length) for u in survivors}
+    for u in range(n):
+        for v in range(u + 1, n):
+            if u in alive or v in alive:
+                mask = _pair_mask(keys[u], publics[v], length)
+                if u in alive:
+                    masked[u] += mask
+                if v in alive:
+                    masked[v] -= mask
+
+    # Round 3: the server sums what arrived and removes the masks that did not cancel.
+    total = np.zeros(length, dtype=np.uint64)
+    for u in survivors:
+        total += masked[u]
+    for u in survivors:
+        b_u = shamir_reconstruct([seed_shares[u][j] for j in survivors])
+        total -= _self_mask(b_u, length)
+    for u in dropped:
+        raw = shamir_reconstruct([key_shares[u][j] for j in survivors]).to_bytes(32, "big")
+        recovered = x25519.X25519PrivateKey.from_private_bytes(raw)
+        for v in survivors:     # the smaller index added PRG(s_uv), the larger subtracted it: undo v's part
+            mask = _pair_mask(recovered, publics[v], length)
+            if v < u:
+                total -= mask
+            else:
+                total += mask
+    return SecureAggregation(total=decode_fixed(total), masked=np.stack([masked[u] for u in survivors]),
+                             survivors=survivors, dropped=dropped, threshold=threshold)
