@@ -27,6 +27,7 @@ for Privacy-Preserving Machine Learning*, CCS 2017. B. Knott et al., *CrypTen*, 
 from __future__ import annotations
 
 import functools
+import math
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ __all__ = [
     "additive_share",
     "beaver_multiply",
     "beaver_triple",
+    "coalition_knowledge",
+    "consistent_secrets",
     "decode_fixed",
     "encode_fixed",
     "secure_aggregate",
@@ -376,6 +379,59 @@ def shamir_reconstruct(shares: list[Share]) -> Any:
             total = (total + s.y * lam % first.prime) % first.prime
         return total
     return sum(lam * s.y for lam, s in zip(lambdas, used, strict=True)) % first.prime
+
+
+def consistent_secrets(shares: list[Share], *, threshold: int, prime: int) -> np.ndarray:
+    """For each candidate secret, how many polynomials agree with ``shares`` — counted, not assumed.
+
+    Brute force over every polynomial of degree < ``threshold`` in a tiny field: with fewer than
+    ``threshold`` shares every candidate is consistent with equally many polynomials (the shares
+    say nothing), with ``threshold`` or more exactly one candidate remains.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``counts[s]`` for s in [0, prime).
+    """
+    threshold = check_int(threshold, "threshold", low=1)
+    prime = _check_prime(prime)
+    if prime ** (threshold - 1) > 10**6:
+        raise ValueError(f"prime ** (threshold - 1) must be at most 1e6 to enumerate, "
+                         f"got {prime}^{threshold - 1}")
+    if any(s.prime != prime or s.threshold != threshold for s in shares):
+        raise ValueError("shares must come from a sharing with this threshold and prime")
+    # Every (a_1, ..., a_{t-1}); the first share then fixes the secret a_0, the others must agree.
+    grid = (np.indices((prime,) * (threshold - 1)).reshape(threshold - 1, -1).T if threshold > 1
+            else np.zeros((1, 0), dtype=np.int64))
+    if not shares:
+        return np.full(prime, len(grid), dtype=np.int64)
+    powers = {s.x: np.array([pow(s.x, j, prime) for j in range(1, threshold)], dtype=np.int64)
+              for s in shares}
+    first = shares[0]
+    secret = (first.y - grid @ powers[first.x]) % prime
+    agrees = np.ones(len(grid), dtype=bool)
+    for share in shares[1:]:
+        agrees &= (secret + grid @ powers[share.x]) % prime == share.y
+    return np.bincount(secret[agrees], minlength=prime)
+
+
+def coalition_knowledge(*, threshold: int, n_parties: int, holders: int, secret: int = 7, prime: int = 11,
+                        rng: Any = 0) -> dict[str, np.ndarray]:
+    """What coalitions of each size can do with a (t, n) sharing of ``secret`` in a tiny field.
+
+    Returns ``sizes`` (1..n), ``can`` and ``cannot`` (how many coalitions of each size can or
+    cannot reconstruct) and ``counts`` (:func:`consistent_secrets` for the first ``holders``
+    shares), for notebook 06's explorer.
+    """
+    n_parties = check_int(n_parties, "n_parties", low=2)
+    threshold = check_int(threshold, "threshold", low=1, high=n_parties)
+    holders = check_int(holders, "holders", low=0, high=n_parties)
+    shares = shamir_share(secret, threshold=threshold, n_parties=n_parties, prime=prime, rng=rng)
+    sizes = np.arange(1, n_parties + 1)
+    coalitions = np.array([math.comb(n_parties, k) for k in sizes])
+    can = np.where(sizes >= threshold, coalitions, 0)
+    return {"sizes": sizes, "can": can, "cannot": coalitions - can,
+            "counts": consistent_secrets(shares[:holders], threshold=threshold, prime=prime)}
 
 
 # --- Beaver multiplication -------------------------------------------------------------------

@@ -14,8 +14,10 @@ from plotly.subplots import make_subplots
 __all__ = [
     "attack_success",
     "audit_chain",
+    "coalitions",
     "composition",
     "crack_time",
+    "encrypted_aggregation_cost",
     "human_duration",
     "images_side_by_side",
     "mechanism_comparison",
@@ -23,6 +25,7 @@ __all__ = [
     "privacy_utility",
     "reidentification_tradeoff",
     "samples_against_density",
+    "secure_aggregation",
 ]
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
@@ -285,4 +288,79 @@ def privacy_utility(result: dict, *, epsilon: float) -> go.Figure:
                       xaxis={"type": "log", "title": "ε of the whole training run (δ = 1e-5)",
                              "tickvals": list(eps)},
                       yaxis={"range": [0, 1.02]}, legend=_LEGEND_BELOW)
+    return fig
+
+
+# --- secure computation (notebooks 06–07) -------------------------------------------------------
+
+_CAN, _CANNOT = "#2ca02c", "#c7c7c7"
+
+
+def coalitions(view: dict, *, threshold: int, n_parties: int, holders: int) -> go.Figure:
+    """Which coalitions can reconstruct a (t, n) secret, and what ``holders`` shares say about it.
+
+    ``view`` is ``mpc.coalition_knowledge(...)``: left, coalitions of each size that can or
+    cannot reconstruct; right, how many polynomials agree with the held shares for each candidate.
+    """
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("coalitions of each size",
+                                        f"what {holders} shares say about the secret"))
+    fig.add_trace(go.Bar(x=view["sizes"], y=view["can"], name="can reconstruct", marker_color=_CAN),
+                  row=1, col=1)
+    fig.add_trace(go.Bar(x=view["sizes"], y=view["cannot"], name="learn nothing", marker_color=_CANNOT),
+                  row=1, col=1)
+    counts = view["counts"]
+    fig.add_trace(go.Bar(x=np.arange(len(counts)), y=counts, marker_color=LAPLACE_COLOUR, showlegend=False,
+                         hovertemplate="secret %{x}: %{y} polynomials agree<extra></extra>"), row=1, col=2)
+    known = np.count_nonzero(counts) == 1
+    verdict = (f"the secret is {int(np.argmax(counts))}" if known
+               else "every secret equally likely")
+    fig.update_xaxes(title_text="coalition size", dtick=1, row=1, col=1)
+    fig.update_xaxes(title_text="candidate secret", dtick=1, row=1, col=2)
+    fig.update_yaxes(title_text="coalitions", row=1, col=1)
+    fig.update_yaxes(title_text="polynomials that fit the shares", rangemode="tozero", row=1, col=2)
+    fig.update_layout(template=_TEMPLATE, height=400, barmode="stack", margin={"t": 80, "b": 110},
+                      title=f"t = {threshold} of n = {n_parties}; holding {holders} shares: {verdict}",
+                      legend=_LEGEND_BELOW)
+    return fig
+
+
+def secure_aggregation(view: dict, *, dropouts: int) -> go.Figure:
+    """What the server received (masked vectors) beside the sum it recovered and the plain sum.
+
+    ``view`` holds ``aggregation`` (an ``mpc.SecureAggregation``) and ``plain_sum`` (the
+    survivors' updates added in the clear, for comparison only).
+    """
+    agg = view["aggregation"]
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.1,
+                        subplot_titles=("what the server received (each value / 2⁶⁴)",
+                                        "the sum it recovered"))
+    fig.add_trace(go.Heatmap(z=agg.masked / 2.0**64, y=[f"client {u}" for u in agg.survivors],
+                             colorscale="Greys", zmin=0, zmax=1, showscale=False,
+                             hovertemplate="%{y}, value %{x}: %{z:.3f}<extra></extra>"), row=1, col=1)
+    coordinate = np.arange(len(agg.total))
+    fig.add_trace(go.Bar(x=coordinate, y=view["plain_sum"], name="survivors' sum in the clear",
+                         marker_color=_CANNOT), row=1, col=2)
+    fig.add_trace(go.Scatter(x=coordinate, y=agg.total, mode="markers", name="securely aggregated",
+                             marker={"color": GAUSSIAN_COLOUR, "size": 9}), row=1, col=2)
+    error = float(np.max(np.abs(agg.total - view["plain_sum"])))
+    fig.update_xaxes(title_text="coordinate", row=1, col=1)
+    fig.update_xaxes(title_text="coordinate", row=1, col=2)
+    n = len(agg.survivors) + len(agg.dropped)
+    fig.update_layout(template=_TEMPLATE, height=420, margin={"t": 80, "b": 110}, legend=_LEGEND_BELOW,
+                      title=(f"{dropouts} of {n} clients dropped, threshold {agg.threshold}: "
+                             f"largest difference from the plain sum {error:.1e}"))
+    return fig
+
+
+def encrypted_aggregation_cost(seconds: dict, *, bits: int, log10_values: float, clients: int) -> go.Figure:
+    """The time each stage of Paillier aggregation takes, from ``he.aggregation_seconds``."""
+    stages = list(seconds)
+    times = [seconds[s] for s in stages]
+    fig = go.Figure(go.Bar(x=times, y=stages, orientation="h", marker_color=LAPLACE_COLOUR,
+                           text=[human_duration(t) for t in times], textposition="outside"))
+    fig.update_layout(template=_TEMPLATE, height=300, margin={"t": 60, "b": 60, "l": 160},
+                      title=(f"{clients} clients, {10 ** log10_values:,.0f} numbers each, "
+                             f"{bits}-bit key: {human_duration(sum(times))} in all"),
+                      xaxis={"type": "log", "title": "seconds (log scale, measured on this machine)"})
     return fig

@@ -17,11 +17,12 @@ import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
-from . import accounting, attacks, audit, crypto, datasets, dp, masking, plots
+from . import accounting, attacks, audit, crypto, datasets, dp, he, masking, mpc, plots
 
 __all__ = ["EXPLORERS", "Explorer", "composition_explorer", "deidentification_explorer",
            "dpsgd_explorer", "kdf_cost_explorer", "key_search_explorer", "mechanism_explorer",
-           "tampering_explorer"]
+           "paillier_cost_explorer", "secure_aggregation_explorer", "tampering_explorer",
+           "threshold_explorer"]
 
 _SLIDER_LAYOUT = {"width": "420px"}
 _SLIDER_STYLE = {"description_width": "160px"}
@@ -263,6 +264,81 @@ def tampering_explorer(log: audit.AuditLog | None = None, *, seq: int = 2) -> Ex
     return Explorer(controls, compute, plots.audit_chain)
 
 
+# --- notebook 06: secret sharing and secure aggregation ----------------------------------------
+
+SHAMIR_PRIME = 11   # a tiny field, so every polynomial can be counted
+SHAMIR_SECRET = 7
+SHAMIR_MAX_THRESHOLD = 6  # 11^5 polynomials to count: still a few milliseconds
+
+
+def threshold_explorer(threshold: int = 3, n_parties: int = 5, holders: int = 2) -> Explorer:
+    """t and n of a Shamir sharing against which coalitions reconstruct, and what fewer shares reveal."""
+    controls = {
+        "threshold": _slider(w.IntSlider, "threshold t", value=threshold, min=1, max=SHAMIR_MAX_THRESHOLD),
+        "n_parties": _slider(w.IntSlider, "parties n", value=n_parties, min=2, max=SHAMIR_PRIME - 1),
+        "holders": _slider(w.IntSlider, "shares the coalition holds", value=holders, min=0,
+                           max=SHAMIR_PRIME - 1),
+    }
+
+    def compute(threshold: int, n_parties: int, holders: int) -> dict:
+        # Sliders may cross (t > n, more holders than parties): show the nearest valid sharing.
+        n = max(n_parties, threshold, 2)
+        return mpc.coalition_knowledge(threshold=threshold, n_parties=n, holders=min(holders, n),
+                                       secret=SHAMIR_SECRET, prime=SHAMIR_PRIME, rng=0)
+
+    def build(view: dict, threshold: int, n_parties: int, holders: int) -> go.Figure:
+        n = len(view["sizes"])
+        return plots.coalitions(view, threshold=threshold, n_parties=n, holders=min(holders, n))
+
+    return Explorer(controls, compute, build)
+
+
+def secure_aggregation_explorer(updates: np.ndarray | None = None, *, dropouts: int = 0) -> Explorer:
+    """How many clients drop out against what the server receives and the sum it still recovers.
+
+    ``updates`` is an (n_clients, length) array; by default 10 clients with 12 numbers each.
+    """
+    if updates is None:
+        updates = np.random.default_rng(6).normal(size=(10, 12))
+    n = len(updates)
+    most = n - (n // 2 + 1)      # the default threshold is a majority
+    controls = {"dropouts": _slider(w.IntSlider, "clients that drop out", value=min(dropouts, most), min=0,
+                                    max=most)}
+
+    def compute(dropouts: int) -> dict:
+        return {"aggregation": mpc.secure_aggregate(updates, dropouts=range(dropouts), rng=0),
+                "plain_sum": updates[dropouts:].sum(axis=0)}
+
+    return Explorer(controls, compute, plots.secure_aggregation)
+
+
+# --- notebook 07: what homomorphic encryption costs --------------------------------------------
+
+
+def paillier_cost_explorer(table: Mapping[str, np.ndarray] | None = None, *, bits: int = 2048,
+                           log10_values: float = 3.0, clients: int = 10) -> Explorer:
+    """Key size, update size and client count against the time of Paillier aggregation.
+
+    ``table`` is :func:`leptonkit.he.cost_table` (measured on this machine); it is measured
+    here when not given. The sliders only look it up.
+    """
+    table = he.cost_table() if table is None else table
+    options = [int(b) for b in table["bits"]]
+    controls = {
+        "bits": w.SelectionSlider(description="key size (bits)", options=options,
+                                  value=min(options, key=lambda o: abs(o - bits)), continuous_update=True,
+                                  layout=_SLIDER_LAYOUT, style=_SLIDER_STYLE),
+        "log10_values": _slider(w.FloatSlider, "log₁₀ numbers per update", value=log10_values, min=0.0,
+                                max=7.0, step=0.5),
+        "clients": _slider(w.IntSlider, "clients", value=clients, min=2, max=1000),
+    }
+
+    def compute(bits: int, log10_values: float, clients: int) -> dict:
+        return he.aggregation_seconds(table, bits=bits, values=round(10 ** log10_values), clients=clients)
+
+    return Explorer(controls, compute, plots.encrypted_aggregation_cost)
+
+
 EXPLORERS: dict[str, Callable[..., Explorer]] = {
     "key_search": key_search_explorer,
     "kdf_cost": kdf_cost_explorer,
@@ -271,4 +347,7 @@ EXPLORERS: dict[str, Callable[..., Explorer]] = {
     "dpsgd": dpsgd_explorer,
     "deidentification": deidentification_explorer,
     "tampering": tampering_explorer,
+    "threshold": threshold_explorer,
+    "secure_aggregation": secure_aggregation_explorer,
+    "paillier_cost": paillier_cost_explorer,
 }

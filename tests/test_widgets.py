@@ -6,7 +6,7 @@ import ipywidgets
 import numpy as np
 import pytest
 
-from leptonkit import crypto, dp, plots, widgets
+from leptonkit import crypto, dp, he, mpc, plots, widgets
 
 
 @pytest.fixture(scope="module")
@@ -14,13 +14,19 @@ def kdf_table():
     return crypto.kdf_cost_table(measured_up_to=11, repeats=1)
 
 
-def _explorer(name, kdf_table):
-    return widgets.EXPLORERS[name](kdf_table) if name == "kdf_cost" else widgets.EXPLORERS[name]()
+@pytest.fixture(scope="module")
+def paillier_table():
+    return he.cost_table((1024, 2048), repeats=1)
+
+
+def _explorer(name, kdf_table, paillier_table):
+    tables = {"kdf_cost": kdf_table, "paillier_cost": paillier_table}
+    return widgets.EXPLORERS[name](tables[name]) if name in tables else widgets.EXPLORERS[name]()
 
 
 @pytest.mark.parametrize("name", sorted(widgets.EXPLORERS))
-def test_every_slider_move_changes_the_figure(name, kdf_table):
-    explorer = _explorer(name, kdf_table)
+def test_every_slider_move_changes_the_figure(name, kdf_table, paillier_table):
+    explorer = _explorer(name, kdf_table, paillier_table)
     for control in explorer.controls.values():
         before = explorer.figure.to_json()
         if isinstance(control, ipywidgets.Checkbox):
@@ -83,3 +89,25 @@ def test_composition_explorer_marks_the_chosen_k():
     explorer.controls["k"].value = 1000
     marker = explorer.figure.data[-1]
     assert marker.x[0] == 1000 and marker.y[0] == pytest.approx(100.0)  # basic: kε
+
+
+def test_threshold_explorer_counts_what_shares_reveal():
+    explorer = widgets.threshold_explorer(threshold=3, n_parties=5, holders=2)
+    counts = explorer.figure.data[2].y
+    assert len(set(counts)) == 1 and "every secret equally likely" in explorer.figure.layout.title.text
+    explorer.controls["holders"].value = 3
+    counts = np.asarray(explorer.figure.data[2].y)
+    assert counts[widgets.SHAMIR_SECRET] == 1 and counts.sum() == 1
+    assert f"the secret is {widgets.SHAMIR_SECRET}" in explorer.figure.layout.title.text
+    explorer.controls["threshold"].value = widgets.SHAMIR_MAX_THRESHOLD   # t > n: n follows
+    assert len(explorer.figure.data[0].x) == widgets.SHAMIR_MAX_THRESHOLD
+
+
+def test_secure_aggregation_explorer_recovers_the_survivors_sum():
+    updates = np.random.default_rng(0).normal(size=(7, 5))
+    explorer = widgets.secure_aggregation_explorer(updates)
+    explorer.controls["dropouts"].value = 3
+    recovered = np.asarray(explorer.figure.data[2].y)
+    np.testing.assert_allclose(recovered, updates[3:].sum(axis=0), atol=7 * 2.0 ** -(mpc.FRACTIONAL_BITS + 1))
+    assert len(explorer.figure.data[0].y) == 4
+    assert "3 of 7 clients dropped" in explorer.figure.layout.title.text
