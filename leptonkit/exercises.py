@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from . import accounting, attacks, audit, crypto, datasets, dp, dpsgd, masking
-from .errors import IntegrityError
+from . import accounting, attacks, audit, crypto, datasets, dp, dpsgd, he, masking, mpc, zkp
+from .errors import InsufficientShares, IntegrityError
 
 __all__ = ["NotYet", "check", "exercise_ids"]
 
@@ -236,6 +236,112 @@ def _repeats_to_average_noise_away(answer: Any) -> bool:
         raise NotYet(f"after {k} repeats the average still has standard deviation {sd / math.sqrt(k):.3f}.")
     if sd / math.sqrt(k - 1) < 0.8:
         raise NotYet(f"{k} repeats are enough, but fewer would do: find the smallest.")
+    return True
+
+
+# --- 06 secret sharing -----------------------------------------------------------------------
+
+EXPOSURES_06 = (120, 340, 95)   # the three banks' exposures, in millions
+
+
+@_exercise("06.1", hint="Share each exposure with mpc.additive_share(x, 3) (share j goes to bank j), stack "
+                        "the three sharings into a 3 × 3 array and add down the sharings (axis=0): entry j "
+                        "is what bank j publishes. Answer those three partial sums.")
+def _partial_sums(answer: Any) -> bool:
+    partial = np.asarray(answer, dtype=np.uint64)
+    if partial.shape != (3,):
+        raise NotYet(f"answer one partial sum per bank: shape (3,), not {partial.shape}.")
+    if int(mpc.additive_reconstruct(partial)) != sum(EXPOSURES_06):
+        raise NotYet("the partial sums do not add up to the total exposure.")
+    if set(partial.tolist()) & {*EXPOSURES_06, sum(EXPOSURES_06), 0}:
+        raise NotYet("a partial sum shows a bank's exposure or the total in the clear: use random shares.")
+    return True
+
+
+@_exercise("06.2", hint="A coalition reconstructs when it has at least t members: add math.comb(5, k) "
+                        "for k = 3, 4, 5 — or read the green bars of the explorer at t = 3, n = 5.")
+def _coalitions_that_reconstruct(answer: Any) -> bool:
+    expected = sum(math.comb(5, k) for k in range(3, 6))
+    if int(answer) != expected:
+        raise NotYet(f"{int(answer)} is not the number of coalitions of at least 3 of the 5 banks.")
+    return True
+
+
+@_exercise("06.3", hint="x_shares = mpc.additive_share(np.array([6]), 3), likewise y = 7; triple = "
+                        "mpc.beaver_triple(1, 3); answer beaver_multiply(x_shares, y_shares, triple)['z'].")
+def _beaver_product(answer: Any) -> bool:
+    z = np.asarray(answer, dtype=np.uint64)
+    if z.ndim != 2 or z.shape[0] != 3:
+        raise NotYet(f"answer the three parties' shares of the product (shape (3, 1)), not shape {z.shape}.")
+    if mpc.additive_reconstruct(z).view(np.int64).tolist() != [42]:
+        raise NotYet("these shares do not reconstruct to 6 × 7 = 42.")
+    return True
+
+
+@_exercise("06.4", hint="The default threshold is a majority, n // 2 + 1; the server needs that many "
+                        "survivors. Try mpc.secure_aggregate with more and more dropouts.")
+def _most_dropouts(answer: Any) -> bool:
+    updates = np.ones((10, 2))
+    k = int(answer)
+    try:
+        mpc.secure_aggregate(updates, dropouts=range(k))
+    except InsufficientShares:
+        raise NotYet(f"with {k} dropouts the server cannot recover the sum.") from None
+    try:
+        mpc.secure_aggregate(updates, dropouts=range(k + 1))
+    except InsufficientShares:
+        return True
+    raise NotYet(f"the server still recovers the sum with {k + 1} dropouts: find the largest number.")
+
+
+# --- 07 homomorphic encryption and zero knowledge ---------------------------------------------
+
+SALARIES_07 = (52_000, 61_500, 48_250, 75_000, 58_900)
+SCHNORR_SEED_07 = 2024   # the notebook's lesson key: seeded, so the checker knows its public key
+MESSAGES_07 = (b"approve transfer 1", b"approve transfer 2")
+
+
+def _decrypt_answer(answer: Any) -> int:
+    ciphertext, private = answer
+    if not isinstance(ciphertext, he.PaillierCiphertext):
+        raise NotYet(f"answer (ciphertext, private_key); the ciphertext is a {type(ciphertext).__name__}.")
+    return private.decrypt(ciphertext)
+
+
+@_exercise("07.1", hint="Encrypt each salary with public.encrypt, add the ciphertexts with +, and answer "
+                        "(total_ciphertext, private).")
+def _encrypted_total(answer: Any) -> bool:
+    total = _decrypt_answer(answer)
+    if total != sum(SALARIES_07):
+        raise NotYet(f"the ciphertext decrypts to {total}, not the sum of the salaries.")
+    return True
+
+
+@_exercise("07.2", hint="A ciphertext can be multiplied by an int, not by 1.03: multiply the encrypted "
+                        "total by 103 (the result is in hundredths) and answer (ciphertext, private).")
+def _encrypted_raise(answer: Any) -> bool:
+    total = _decrypt_answer(answer)
+    if total != 103 * sum(SALARIES_07):
+        raise NotYet(f"the ciphertext decrypts to {total}, not 103 × the total (the raise in hundredths).")
+    return True
+
+
+@_exercise("07.3", hint="zkp.prove(secret, b'model v2 is mine') returns a proof; answer it.")
+def _schnorr_proof(answer: Any) -> bool:
+    _, public = zkp.schnorr_keypair(rng=SCHNORR_SEED_07)
+    if not isinstance(answer, zkp.SchnorrProof):
+        raise NotYet(f"answer the SchnorrProof, not {type(answer).__name__}.")
+    if not zkp.verify(public, b"model v2 is mine", answer):
+        raise NotYet("this proof does not verify for the lesson's public key and b'model v2 is mine'.")
+    return True
+
+
+@_exercise("07.4", hint="zkp.recover_secret_from_nonce_reuse(public, message1, proof1, message2, proof2); "
+                        "answer the recovered secret (an int).")
+def _recovered_secret(answer: Any) -> bool:
+    _, public = zkp.schnorr_keypair(rng=SCHNORR_SEED_07)
+    if pow(zkp.G, int(answer) % zkp.Q, zkp.P) != public:
+        raise NotYet("g to the power of this number is not the public key: it is not the secret.")
     return True
 
 

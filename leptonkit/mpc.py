@@ -78,11 +78,12 @@ def _random_bytes(n: int, rng: Any) -> bytes:
     """n random bytes: a CSPRNG keystream when rng is None, else the lesson's reproducible generator."""
     if rng is None:
         return _keystream(os.urandom(32), n).tobytes()
-    return _generator(rng).bytes(n)
+    return _lesson_rng(rng).bytes(n)
 
 
-def _generator(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
+def _lesson_rng(rng: Any) -> np.random.Generator | None:
+    """None stays None (the OS CSPRNG); an int seed becomes one Generator for the whole call."""
+    if rng is None or isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
@@ -101,14 +102,14 @@ def _random_ring(shape: tuple[int, ...], rng: Any) -> np.ndarray:
     count = int(np.prod(shape, dtype=np.int64))
     if rng is None:
         return _keystream(os.urandom(32), 8 * count).view(np.uint64).reshape(shape)
-    return np.frombuffer(_generator(rng).bytes(8 * count), dtype=np.uint64).reshape(shape)
+    return np.frombuffer(_lesson_rng(rng).bytes(8 * count), dtype=np.uint64).reshape(shape)
 
 
 def _random_below(prime: int, rng: Any) -> int:
     if rng is None:
         return secrets.randbelow(prime)
     # 64 bits more than the prime has: the modulo's bias is below 2^-64 (a lesson's generator only)
-    return int.from_bytes(_generator(rng).bytes(prime.bit_length() // 8 + 9), "big") % prime
+    return int.from_bytes(_lesson_rng(rng).bytes(prime.bit_length() // 8 + 9), "big") % prime
 
 
 def _random_field_array(shape: tuple[int, ...], rng: Any) -> np.ndarray:
@@ -160,7 +161,7 @@ def additive_share(secret: Any, n_parties: int, *, rng: Any = None) -> np.ndarra
     >>> additive_reconstruct(shares).astype(np.int64).tolist()
     [7, -3]
     """
-    n_parties = check_int(n_parties, "n_parties", low=2)
+    n_parties, rng = check_int(n_parties, "n_parties", low=2), _lesson_rng(rng)
     value = _ring_array(secret, "secret")
     shares = np.empty((n_parties, *value.shape), dtype=np.uint64)
     shares[1:] = _random_ring((n_parties - 1, *value.shape), rng)
@@ -293,7 +294,7 @@ def shamir_share(secret: Any, *, threshold: int, n_parties: int, prime: int | No
     """
     n_parties = check_int(n_parties, "n_parties", low=2)
     threshold = check_int(threshold, "threshold", low=1, high=n_parties)
-    vector = isinstance(secret, np.ndarray) and secret.ndim > 0
+    vector, rng = isinstance(secret, np.ndarray) and secret.ndim > 0, _lesson_rng(rng)
     prime = _check_prime(prime if prime is not None else (VECTOR_PRIME if vector else PRIME))
     sharing = secrets.randbits(63)
     if vector:
@@ -451,7 +452,7 @@ class BeaverTriple:
 
 def beaver_triple(shape: tuple[int, ...] | int, n_parties: int, *, rng: Any = None) -> BeaverTriple:
     """A trusted dealer's triple: shares of uniform a, b and of c = a·b (elementwise, mod 2^64)."""
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape, rng = ((shape,) if isinstance(shape, int) else tuple(shape)), _lesson_rng(rng)
     a, b = _random_ring(shape, rng), _random_ring(shape, rng)
     return BeaverTriple(additive_share(a, n_parties, rng=rng), additive_share(b, n_parties, rng=rng),
                         additive_share(a * b, n_parties, rng=rng))
@@ -600,7 +601,7 @@ def secure_aggregate(updates: Any, *, dropouts: Any = (), threshold: int | None 
     if len(survivors) < threshold:
         raise InsufficientShares(f"{len(survivors)} clients survive, the threshold is {threshold}")
     encoded = encode_fixed(values, summands=n)
-    rand = None if rng is None else _generator(rng)
+    rand = _lesson_rng(rng)
 
     # Round 0-1: keys, seeds, and their Shamir shares (share j of client u goes to client j).
     keys = [x25519.X25519PrivateKey.from_private_bytes(_random_bytes(32, rand)) for _ in range(n)]

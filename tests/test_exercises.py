@@ -6,12 +6,21 @@ import math
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 import torch
 
-from leptonkit import accounting, audit, crypto, datasets, dp, dpsgd
+from leptonkit import accounting, audit, crypto, datasets, dp, dpsgd, he, mpc, zkp
 from leptonkit.errors import IntegrityError
-from leptonkit.exercises import RECORD_01, RECORD_ID_01, check, exercise_ids
+from leptonkit.exercises import (
+    EXPOSURES_06,
+    RECORD_01,
+    RECORD_ID_01,
+    SALARIES_07,
+    SCHNORR_SEED_07,
+    check,
+    exercise_ids,
+)
 
 NOTEBOOKS = sorted(Path(__file__).resolve().parents[1].glob("notebooks/*.ipynb"))
 
@@ -64,7 +73,26 @@ def _answers(tmp_path):
     influence = float(torch.sqrt(sum((total[k] - without[k]).pow(2).sum() for k in total)))
     trained_eps2 = dpsgd.train(dpsgd.mlp(64, 10), X, y, target_epsilon=2.0, rng=0, progress=False)
     small_eps8 = dpsgd.train(dpsgd.mlp(64, 10), X, y, target_epsilon=8.0, epochs=2, rng=0, progress=False)
+    sharings = np.stack([mpc.additive_share(x, 3) for x in EXPOSURES_06])
+    partial = sharings.sum(axis=0, dtype=np.uint64)
+    x_shares, y_shares = mpc.additive_share(np.array([6]), 3), mpc.additive_share(np.array([7]), 3)
+    product = mpc.beaver_multiply(x_shares, y_shares, mpc.beaver_triple(1, 3))["z"]
+    private, public = he.generate_paillier_keypair(1024)
+    encrypted = sum((public.encrypt(s) for s in SALARIES_07[1:]), public.encrypt(SALARIES_07[0]))
+    secret, lesson_public = zkp.schnorr_keypair(rng=SCHNORR_SEED_07)
+    other_secret, _ = zkp.schnorr_keypair()
     return {
+        "06.1": ([partial], [np.array(EXPOSURES_06), np.array([sum(EXPOSURES_06), 0, 0]), partial[:2],
+                             partial + np.uint64(1)]),
+        "06.2": ([16], [10, 26, 15]),
+        "06.3": ([product], [product[:2], product + np.uint64(1), np.array([42])]),
+        "06.4": ([4], [3, 5, 9]),
+        "07.1": ([(encrypted, private)], [(encrypted + 1, private), (sum(SALARIES_07), private), encrypted]),
+        "07.2": ([(encrypted * 103, private)], [(encrypted, private), (encrypted * 3, private)]),
+        "07.3": ([zkp.prove(secret, b"model v2 is mine")],
+                 [zkp.prove(secret, b"model v3 is mine"), zkp.prove(other_secret, b"model v2 is mine"),
+                  "proof"]),
+        "07.4": ([int(secret), int(secret) + zkp.Q], [int(secret) + 1, lesson_public, "secret"]),
         "00.1": ([76, 76.0], [75, 77, 128]),
         "00.2": ([crypto.sha256(b"leptonkit").hex(), crypto.sha256(b"leptonkit").hex().upper()],
                  [crypto.sha256(b"leptonkit"), crypto.sha256(b"Leptonkit").hex()]),

@@ -253,3 +253,11 @@ def test_too_many_dropouts_raise_insufficient_shares():
 def test_secure_aggregation_bad_inputs(kwargs, error, name):
     with pytest.raises(error, match=name):
         mpc.secure_aggregate(**kwargs)
+
+
+def test_an_int_seed_gives_one_stream_not_repeated_draws():
+    triple = mpc.beaver_triple(4, 3, rng=6)
+    assert not np.array_equal(mpc.additive_reconstruct(triple.a), mpc.additive_reconstruct(triple.b))
+    # secret 0, t = 3: f(x) = a1·x + a2·x²; equal coefficients would make f(2) = 3·f(1)
+    f1, f2 = (s.y for s in mpc.shamir_share(0, threshold=3, n_parties=3, rng=7)[:2])
+    assert f2 != 3 * f1 % mpc.PRIME
