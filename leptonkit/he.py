@@ -129,7 +129,7 @@ class PaillierCiphertext:
     __rmul__ = __mul__
 
     def __repr__(self) -> str:
-        return f"PaillierCiphertext({self.public.bits}-bit key, {self.value.bit_length()}-bit value)"
+        return f"PaillierCiphertext({self.public.bits}-bit key)"
 
 
 def _plaintext(value: Any, n: int, name: str) -> int:

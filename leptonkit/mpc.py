@@ -90,19 +90,28 @@ def _lesson_rng(rng: Any) -> np.random.Generator | None:
     raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
 
 
-def _keystream(key: bytes, n: int) -> np.ndarray:
-    """AES-256-CTR keystream: the PRG that expands a 32-byte seed into n pseudorandom bytes (uint8)."""
-    out = np.empty(n, dtype=np.uint8)
-    Cipher(algorithms.AES(key), modes.CTR(bytes(16))).encryptor().update_into(bytes(n), out)
+def _keystream(key: bytes, n: int, out: np.ndarray | None = None) -> np.ndarray:
+    """AES-256-CTR keystream: the PRG that expands a 32-byte seed into n pseudorandom bytes.
+
+    Written into ``out`` (any contiguous array of n bytes) when given, else into a new uint8 array.
+    """
+    out = np.empty(n, dtype=np.uint8) if out is None else out
+    encryptor = Cipher(algorithms.AES(key), modes.CTR(bytes(16))).encryptor()
+    encryptor.update_into(bytes(n), out.reshape(-1).view(np.uint8))
     return out
 
 
 def _random_ring(shape: tuple[int, ...], rng: Any) -> np.ndarray:
     """Uniform elements of Z_2^64 with the given shape."""
-    count = int(np.prod(shape, dtype=np.int64))
+    return _fill_random_ring(np.empty(shape, dtype=np.uint64), rng)
+
+
+def _fill_random_ring(out: np.ndarray, rng: Any) -> np.ndarray:
+    """Fill a contiguous uint64 array with uniform elements of Z_2^64, in place."""
     if rng is None:
-        return _keystream(os.urandom(32), 8 * count).view(np.uint64).reshape(shape)
-    return np.frombuffer(_lesson_rng(rng).bytes(8 * count), dtype=np.uint64).reshape(shape)
+        return _keystream(os.urandom(32), out.nbytes, out)
+    out[...] = np.frombuffer(_lesson_rng(rng).bytes(out.nbytes), dtype=np.uint64).reshape(out.shape)
+    return out
 
 
 def _random_below(prime: int, rng: Any) -> int:
@@ -164,8 +173,8 @@ def additive_share(secret: Any, n_parties: int, *, rng: Any = None) -> np.ndarra
     n_parties, rng = check_int(n_parties, "n_parties", low=2), _lesson_rng(rng)
     value = _ring_array(secret, "secret")
     shares = np.empty((n_parties, *value.shape), dtype=np.uint64)
-    shares[1:] = _random_ring((n_parties - 1, *value.shape), rng)
-    shares[0] = value - shares[1:].sum(axis=0, dtype=np.uint64)  # wraps modulo 2^64, as it must
+    _fill_random_ring(shares[1:], rng)
+    np.subtract(value, shares[1:].sum(axis=0, dtype=np.uint64), out=shares[0])  # wraps modulo 2^64
     return shares
 
 
