@@ -10,9 +10,12 @@
 - The **linkage attack** (Sweeney 2002): a table without names joined to a public register on
   (postcode, birth date, sex) names most of its rows (blunted by ``masking.mondrian``'s
   k-anonymity: at best one chance in k — while DP is what bounds what the table reveals).
+- **Gradient inversion** (Zhu et al. 2019): one client's gradient gives its input back (stopped
+  by DP noise, or by secure aggregation of many clients, so the server sees only a sum).
+- **Model poisoning**: a client sends a scaled, sign-flipped update (resisted by ``fl``'s
+  coordinate median and trimmed mean).
 
 The naive sampler lives here, and only here, under a name that says what it is.
-Later issues add membership inference, gradient inversion and linkage attacks.
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ from . import dp
 from ._checks import check_int, check_real
 
 __all__ = [
+    "client_gradient",
     "differencing_attack",
     "differencing_success_rate",
     "dp_guess_bound",
     "floating_point_attack",
     "floating_point_attack_success_rate",
+    "gradient_inversion",
     "linkage_attack",
     "membership_inference_auc",
+    "model_poisoning",
     "naive_laplace_insecure",
     "reidentification_tradeoff",
 ]
@@ -269,3 +275,76 @@ def membership_inference_auc(model: Any, X_members: Any, y_members: Any, X_nonme
     member, outside = losses(X_members, y_members), losses(X_nonmembers, y_nonmembers)
     labels = np.r_[np.ones(len(member)), np.zeros(len(outside))]
     return float(roc_auc_score(labels, -np.r_[member, outside]))
+
+
+# --- gradient inversion and poisoning (federated learning) -------------------------------------
+
+
+def client_gradient(model: Any, X: Any, y: Any) -> list:
+    """The gradient a FedSGD client sends: of its mean cross-entropy loss on (X, y), per parameter."""
+    import torch
+
+    X_t = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    y_t = torch.as_tensor(np.asarray(y)).long().reshape(-1)
+    loss = torch.nn.functional.cross_entropy(model(X_t.reshape(len(y_t), -1)), y_t)
+    return [g.detach() for g in torch.autograd.grad(loss, list(model.parameters()))]
+
+
+def gradient_inversion(model: Any, gradient: Sequence, *, n_features: int, steps: int = 100,
+                       rng: Any = 0) -> dict[str, Any]:
+    """Deep Leakage from Gradients (Zhu et al., NeurIPS 2019): rebuild a client's input from its gradient.
+
+    The attacker (the server) starts from random noise and adjusts a dummy input until the
+    gradient it would produce matches the one received (L-BFGS on the squared distance). The
+    label is read off first, as iDLG does (Zhao et al. 2020): for one sample, the gradient of
+    the last layer's bias is negative only at the true class.
+
+    Returns ``reconstruction`` (n_features,), ``label``, and ``match`` — the final squared
+    gradient distance (near 0 when the attack has found an input that explains the gradient).
+    Against a gradient averaged over many records, or noised by DP, no single input explains
+    it and the reconstruction is noise.
+    """
+    import torch
+
+    n_features = check_int(n_features, "n_features", low=1)
+    steps = check_int(steps, "steps", low=1)
+    target = [torch.as_tensor(g, dtype=torch.float32) for g in gradient]
+    label = int(torch.argmin(target[-1]))          # the last layer's bias gradient: softmax − one-hot
+    seed = int(np.random.default_rng(rng).integers(2**31))
+    dummy = torch.randn(1, n_features, generator=torch.Generator().manual_seed(seed)).requires_grad_(True)
+    optimiser = torch.optim.LBFGS([dummy], lr=1.0, max_iter=steps, history_size=50,
+                                  line_search_fn="strong_wolfe")
+    params = list(model.parameters())
+    y = torch.tensor([label])
+
+    def distance() -> torch.Tensor:
+        loss = torch.nn.functional.cross_entropy(model(dummy), y)
+        grads = torch.autograd.grad(loss, params, create_graph=True)
+        return sum(((g - t) ** 2).sum() for g, t in zip(grads, target, strict=True))
+
+    def closure() -> torch.Tensor:   # only the dummy input gets a gradient: the model is untouched
+        d = distance()
+        dummy.grad, = torch.autograd.grad(d, dummy)
+        return d.detach()
+
+    optimiser.step(closure)
+    final = float(distance().detach())
+    return {"reconstruction": dummy.detach().reshape(-1).numpy(), "label": label, "match": final}
+
+
+def model_poisoning(aggregator: Any, *, attackers: Sequence[int], scale: float = -10.0) -> Any:
+    """Wrap an ``fl`` aggregator so that the ``attackers`` send their update times ``scale``.
+
+    A scaled, sign-flipped update (a simple model-poisoning attack) drags a plain mean wherever
+    the attacker likes; a coordinate median or a trimmed mean ignores a minority of such clients.
+    """
+    attackers = frozenset(int(a) for a in attackers)
+    scale = check_real(scale, "scale")
+
+    def poisoned(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
+        bad = np.isin(clients, list(attackers))
+        updates = updates.copy()
+        updates[bad] *= scale
+        return aggregator(updates, weights, clients)
+
+    return poisoned

@@ -273,12 +273,14 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
     if dp:
         noise_multiplier = check_real(noise_multiplier, "noise_multiplier", low=0.0)
         if clip_norm is None:
-            raise ValueError("noise_multiplier needs clip_norm: DP-FedAvg clips each update to L2 norm ≤ clip_norm")
+            raise ValueError("noise_multiplier needs clip_norm: DP-FedAvg clips each update to "
+                             "L2 norm ≤ clip_norm")
         delta = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
     if clip_norm is not None:
         clip_norm = check_real(clip_norm, "clip_norm", low=0.0, low_open=True)
     if dp and aggregator is not None:
-        raise ValueError("aggregator cannot be combined with DP-FedAvg, which sums the clipped updates and adds noise")
+        raise ValueError("aggregator cannot be combined with DP-FedAvg, which sums the clipped updates "
+                         "and adds noise")
     aggregator = weighted_mean if aggregator is None else aggregator
     loss_fn = _cross_entropy if loss_fn is None else loss_fn
     generator = _rng(rng)
@@ -335,9 +337,10 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
         with torch.no_grad():
             output = global_model(X_eval)
             loss = float(loss_fn(output, y_eval).mean())
-            accuracy = float((output.argmax(1) == y_eval).float().mean()) if output.ndim == 2 else float("nan")
-        history.append({"round": round_, "accuracy": accuracy, "loss": loss, "clients": int(len(selected)),
-                        "bytes_up": bytes_up, "bytes_down": int(len(selected)) * n_params * BYTES_PER_PARAMETER})
+            correct = (output.argmax(1) == y_eval).float() if output.ndim == 2 else torch.full((1,), math.nan)
+            accuracy = float(correct.mean())
+        history.append({"round": round_, "accuracy": accuracy, "loss": loss, "clients": len(selected),
+                        "bytes_up": bytes_up, "bytes_down": len(selected) * n_params * BYTES_PER_PARAMETER})
     epsilon = None
     if dp:
         epsilon = (accounting.dpsgd_epsilon(noise_multiplier=noise_multiplier, sample_rate=per_round / K,
@@ -442,7 +445,8 @@ def run_on_flower(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, round
 
     def server_fn(context: Context):
         strategy = FedAvg(fraction_fit=per_round / K, fraction_evaluate=0.0, min_fit_clients=per_round,
-                          min_available_clients=K, initial_parameters=ndarrays_to_parameters(get_weights(model)),
+                          min_available_clients=K,
+                          initial_parameters=ndarrays_to_parameters(get_weights(model)),
                           evaluate_fn=evaluate, on_fit_config_fn=lambda r: {"round": r})
         return ServerAppComponents(strategy=strategy, config=ServerConfig(num_rounds=rounds))
 
