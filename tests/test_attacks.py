@@ -52,3 +52,36 @@ def test_kit_outputs_are_the_same_kind_of_number_whatever_the_input():
     for secret in (0.0, 1.0):
         out = dp.laplace_mechanism(np.full(1000, secret), sensitivity=1.0, epsilon=0.1, rng=2)
         assert np.all(out / g == np.round(out / g))
+
+
+# --- gradient inversion ------------------------------------------------------------------------
+
+
+def test_gradient_inversion_rebuilds_one_record_and_fails_on_a_sum_or_under_noise():
+    import torch
+
+    from leptonkit import datasets, dpsgd
+
+    X, _, y, _ = datasets.digits()
+    model = dpsgd.mlp(64, 10)
+    one = attacks.gradient_inversion(model, attacks.client_gradient(model, X[:1], y[:1]), n_features=64)
+    assert one["label"] == y[0] and np.max(np.abs(one["reconstruction"] - X[0])) < 1e-3
+    # the baseline an attacker gets for free: the average digit's distance to its nearest record
+    baseline = ((X[:50] - X[:50].mean(axis=0)) ** 2).mean(axis=1).min()
+    many = attacks.gradient_inversion(model, attacks.client_gradient(model, X[:50], y[:50]), n_features=64)
+    assert ((X[:50] - many["reconstruction"]) ** 2).mean(axis=1).min() > baseline
+    gradient = attacks.client_gradient(model, X[:1], y[:1])
+    norm = float(torch.sqrt(sum((g ** 2).sum() for g in gradient)))
+    generator = torch.Generator().manual_seed(0)
+    noised = [g / norm + torch.randn(g.shape, generator=generator) for g in gradient]   # C = 1, σ = 1
+    guess = attacks.gradient_inversion(model, noised, n_features=64)["reconstruction"]
+    assert ((X[0] - guess) ** 2).mean() > ((X[0] - X[:50].mean(axis=0)) ** 2).mean()
+
+
+def test_gradient_inversion_leaves_the_model_untouched():
+    from leptonkit import datasets, dpsgd
+
+    X, _, y, _ = datasets.digits()
+    model = dpsgd.mlp(64, 10)
+    attacks.gradient_inversion(model, attacks.client_gradient(model, X[:1], y[:1]), n_features=64, steps=5)
+    assert all(p.grad is None for p in model.parameters())
