@@ -7,7 +7,9 @@ figure builder, one ``batch_update`` of the FigureWidget) synchronously, and is 
 The anchor, measured in the same run on the same figure, is the least any explorer of that
 figure could cost: assigning new y-values to every trace inside one ``batch_update``, with
 nothing computed or built. The goal (issue 4) is a worst median under 50 ms; NOTEBOOKS.md asks for
-"well under 100 ms". Browser rendering is not included. Prints a table, then ``FIGURE`` lines.
+"well under 100 ms". The FedAvg explorer retrains on every move — its goal (issue 9) is a second
+— so it is reported on its own lines and left out of the worst-median figure. Browser rendering
+is not included. Prints a table, then ``FIGURE`` lines.
 
 Usage: python bench/explorer_latency.py [--quick]
 """
@@ -22,6 +24,8 @@ import warnings
 import numpy as np
 
 from leptonkit import crypto, he, widgets
+
+RETRAINING = ("fedavg",)   # explorers that train a model on every move (goal: 1 s, not 50 ms)
 
 
 def _positions(control, moves: int) -> list:
@@ -93,11 +97,16 @@ def main() -> None:
         ratios[name] = medians[name] / statistics.median(anchor)
         print(f"{name:<18} {len(times):>6} {medians[name]:>10.1f} {p95s[name]:>8.1f} "
               f"{statistics.median(anchor):>10.2f} {ratios[name]:>6.1f}")
-    worst = max(medians, key=medians.get)
-    print(f"\nworst median: {worst}; anchor = new y-values for the same figure in one batch_update")
+    lookup = [name for name in medians if name not in RETRAINING]
+    worst = max(lookup, key=medians.get)
+    print(f"\nworst median (explorers that do not retrain): {worst}; "
+          f"anchor = new y-values for the same figure in one batch_update")
     print(f"FIGURE explorer_median_ms_worst {medians[worst]:.1f}")
-    print(f"FIGURE explorer_p95_ms_worst {max(p95s.values()):.1f}")
+    print(f"FIGURE explorer_p95_ms_worst {max(p95s[name] for name in lookup):.1f}")
     print(f"FIGURE explorer_over_anchor_worst {ratios[worst]:.1f}")
+    for name in RETRAINING:
+        print(f"FIGURE {name}_explorer_retrain_median_ms {medians[name]:.1f}")
+        print(f"FIGURE {name}_explorer_retrain_p95_ms {p95s[name]:.1f}")
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ from torch import nn
 
 from ._checks import check_int, check_real
 
-__all__ = ["DENSE_BYTES", "INDEX_BYTES", "compress_model", "dense_bytes", "quantize_stochastic",
-           "sparsify_top_k"]
+__all__ = ["DENSE_BYTES", "INDEX_BYTES", "compress_model", "compression_frontier", "dense_bytes",
+           "quantize_stochastic", "sparsify_top_k"]
 
 DENSE_BYTES = 4    # a float32 value
 INDEX_BYTES = 4    # a uint32 position of a kept value
@@ -117,3 +117,20 @@ def compress_model(model: nn.Module, *, prune: float = 0.0, bits: int = 32) -> t
     dense = math.ceil(total * value_bits / 8)
     sparse = math.ceil(kept * value_bits / 8) + kept * INDEX_BYTES
     return compressed, min(dense, sparse) + (DENSE_BYTES * len(params) if bits < 32 else 0)
+
+
+def compression_frontier(model: nn.Module, X_test: Any, y_test: Any, *,
+                         prune: Any = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98),
+                         bits: Any = (2, 4, 8, 16, 32)) -> dict[str, np.ndarray]:
+    """Test accuracy and size of :func:`compress_model` for every (prune, bits) pair, as flat arrays."""
+    from .dpsgd import evaluate
+
+    rows: dict[str, list] = {"prune": [], "bits": [], "bytes": [], "accuracy": []}
+    for b in bits:
+        for f in prune:
+            compressed, size = compress_model(model, prune=f, bits=b)
+            rows["prune"].append(f)
+            rows["bits"].append(b)
+            rows["bytes"].append(size)
+            rows["accuracy"].append(evaluate(compressed, X_test, y_test)[1])
+    return {k: np.asarray(v) for k, v in rows.items()}

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import accounting, attacks, audit, crypto, datasets, dp, dpsgd, he, masking, mpc, zkp
+from . import accounting, attacks, audit, compress, crypto, datasets, dp, dpsgd, fl, he, masking, mpc, zkp
 from .errors import InsufficientShares, IntegrityError
 
 __all__ = ["NotYet", "check", "exercise_ids"]
@@ -239,6 +239,54 @@ def _repeats_to_average_noise_away(answer: Any) -> bool:
     return True
 
 
+# --- 05 FedAvg ------------------------------------------------------------------------------
+
+LEAKED_RECORD_05 = 7   # the training record whose gradient leaks in notebook 05
+
+
+@_exercise("05.1", hint="Count the parameters: sum(p.numel() for p in model.parameters()); each is a "
+                        "4-byte float32, sent once up per selected client.")
+def _bytes_up_per_client(answer: Any) -> bool:
+    expected = sum(p.numel() for p in dpsgd.mlp(64, 10).parameters()) * fl.BYTES_PER_PARAMETER
+    if int(answer) != expected:
+        raise NotYet(f"{int(answer)} bytes is not one float32 per parameter of the 64-64-10 network.")
+    return True
+
+
+@_exercise("05.2", hint="parts = fl.partition(y_train, 10, alpha=0.1, rng=0); then "
+                        "len(np.unique(y_train[parts[0]])).")
+def _labels_of_a_skewed_client(answer: Any) -> bool:
+    _, _, y, _ = datasets.digits()
+    labels = len(np.unique(y[fl.partition(y, 10, alpha=0.1, rng=0)[0]]))
+    if int(answer) != labels:
+        raise NotYet(f"client 0 does not hold {int(answer)} distinct digits.")
+    return True
+
+
+@_exercise("05.3", hint="accounting.noise_multiplier_for_epsilon(target_epsilon=5, sample_rate=10 / 100, "
+                        "steps=50, delta=1e-5): each round is one step, each client joins with rate C.")
+def _dp_fedavg_noise(answer: Any) -> bool:
+    eps = accounting.dpsgd_epsilon(noise_multiplier=float(answer), sample_rate=0.1, steps=50, delta=1e-5)
+    if eps > 5:
+        raise NotYet(f"with this noise ε = {eps:.3f}, above the target 5.")
+    if eps < 4.9:
+        raise NotYet(f"with this noise ε = {eps:.3f}: private enough, but more noise than needed.")
+    return True
+
+
+@_exercise("05.4", hint="attacks.gradient_inversion(model, leaked, n_features=64) returns a dict; answer "
+                        "its 'reconstruction'.")
+def _reconstructed_record(answer: Any) -> bool:
+    X, _, _, _ = datasets.digits()
+    image = np.asarray(answer, dtype=float).reshape(-1)
+    if image.shape != (64,):
+        raise NotYet(f"answer 64 pixel values, not {image.size}.")
+    error = float(np.mean((image - X[LEAKED_RECORD_05]) ** 2))
+    if error > 1e-3:
+        raise NotYet(f"the mean squared error to the client's record is {error:.3g}: not yet the record.")
+    return True
+
+
 # --- 06 secret sharing -----------------------------------------------------------------------
 
 EXPOSURES_06 = (120, 340, 95)   # the three banks' exposures, in millions
@@ -392,6 +440,50 @@ def _smallest_k_under_five_percent(answer: Any) -> bool:
         raise NotYet(f"at k = {k} the chance to name a patient is {rate(k):.1%}, not under 5 %.")
     if k > 1 and rate(k - 1) < 0.05:
         raise NotYet(f"k = {k} works, but a smaller k does too.")
+    return True
+
+
+# --- 09 compression ---------------------------------------------------------------------------
+
+
+@_exercise("09.1", hint="compress.sparsify_top_k(np.zeros((1, 4810)), fraction=0.01) returns the bytes per "
+                        "client; or count ⌈1 % of 4810⌉ values at 4 + 4 bytes each.")
+def _top_k_bytes(answer: Any) -> bool:
+    expected = compress.sparsify_top_k(np.zeros((1, 4810)), fraction=0.01)[1]
+    if int(answer) != expected:
+        raise NotYet(f"{int(answer)} is not the bytes of the kept values and their indices.")
+    return True
+
+
+def _frontier_09() -> dict:
+    X, X_test, y, y_test = datasets.digits()
+    model = dpsgd.train_non_private(dpsgd.mlp(64, 10), X, y, epochs=30, rng=0)
+    return compress.compression_frontier(model, X_test, y_test)
+
+
+@_exercise("09.2", hint="In the frontier, look at the 8-bit rows: the largest prune fraction whose accuracy "
+                        "is at least the uncompressed (0 %, 32-bit) accuracy minus 0.01.")
+def _largest_safe_pruning(answer: Any) -> bool:
+    frontier = _frontier_09()
+    dense = frontier["accuracy"][(frontier["bits"] == 32) & (frontier["prune"] == 0)][0]
+    eight = frontier["bits"] == 8
+    ok = frontier["prune"][eight & (frontier["accuracy"] >= dense - 0.01)]
+    if not math.isclose(float(answer), float(ok.max())):
+        raise NotYet(f"{float(answer):g} is not the largest 8-bit pruning fraction within 1 point.")
+    return True
+
+
+@_exercise("09.3", hint="fl.fedavg(..., compress=lambda u: compress.quantize_stochastic(u, bits=8, rng=0)) "
+                        "on the notebook's clients; answer the FedAvgResult.")
+def _quantised_fedavg(answer: Any) -> bool:
+    if not isinstance(answer, fl.FedAvgResult):
+        raise NotYet(f"answer the FedAvgResult, not {type(answer).__name__}.")
+    n_params = sum(p.numel() for p in answer.model.parameters())
+    last = answer.history[-1]
+    if last["bytes_up"] != last["clients"] * (n_params + 8):
+        raise NotYet("each client should send one byte per parameter plus 8 (8-bit values, min and max).")
+    if last["accuracy"] < 0.85:
+        raise NotYet(f"final accuracy {last['accuracy']:.1%}: train until it is at least 85 %.")
     return True
 
 

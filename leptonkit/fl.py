@@ -40,8 +40,9 @@ from tqdm.auto import tqdm
 from . import accounting, mpc
 from ._checks import check_int, check_real
 
-__all__ = ["FedAvgResult", "coordinate_median", "fedavg", "get_weights", "partition", "run_on_flower",
-           "secure_mean", "set_weights", "trimmed_mean", "weighted_mean"]
+__all__ = ["FedAvgResult", "coordinate_median", "fedavg", "fedavg_on_partition", "get_weights",
+           "partition", "rounds_to_accuracy", "run_on_flower", "secure_mean", "set_weights", "trimmed_mean",
+           "weighted_mean"]
 
 BYTES_PER_PARAMETER = 4  # float32 on the wire
 
@@ -380,6 +381,20 @@ def _local_training(forward: Callable, flat: torch.Tensor, names: list[str], sha
         with torch.no_grad():
             stacked -= lr * grad * active[:, None]
     return stacked.detach()
+
+
+def fedavg_on_partition(model: nn.Module, X: Any, y: Any, *, n_clients: int, alpha: float | None = None,
+                        partition_rng: Any = 0, **kwargs: Any) -> FedAvgResult:
+    """:func:`partition` (X, y) among ``n_clients``, then :func:`fedavg` on those clients (``kwargs``)."""
+    X, y = np.asarray(X), np.asarray(y)
+    parts = partition(y, n_clients, alpha=alpha, rng=partition_rng)
+    return fedavg(model, [(X[p], y[p]) for p in parts], **kwargs)
+
+
+def rounds_to_accuracy(history: Sequence[dict], target: float) -> int | None:
+    """The first round whose accuracy reaches ``target`` (``None`` if none does)."""
+    target = check_real(target, "target", low=0.0, high=1.0)
+    return next((h["round"] for h in history if h["accuracy"] >= target), None)
 
 
 # --- Flower -------------------------------------------------------------------------------------

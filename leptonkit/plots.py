@@ -16,8 +16,10 @@ __all__ = [
     "audit_chain",
     "coalitions",
     "composition",
+    "compression_tradeoff",
     "crack_time",
     "encrypted_aggregation_cost",
+    "fedavg_progress",
     "human_duration",
     "images_side_by_side",
     "mechanism_comparison",
@@ -363,4 +365,50 @@ def encrypted_aggregation_cost(seconds: dict, *, bits: int, log10_values: float,
                       title=(f"{clients} clients, {10 ** log10_values:,.0f} numbers each, "
                              f"{bits}-bit key: {human_duration(sum(times))} in all"),
                       xaxis={"type": "log", "title": "seconds (log scale, measured on this machine)"})
+    return fig
+
+
+# --- federated learning and compression (notebooks 05, 09) ---------------------------------------
+
+
+def fedavg_progress(history: list, *, title: str = "", **_: object) -> go.Figure:
+    """Accuracy of the global model by round, and the megabytes sent so far (up + down)."""
+    rounds = [h["round"] for h in history]
+    sent = np.cumsum([h["bytes_up"] + h["bytes_down"] for h in history]) / 1e6
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("test accuracy of the global model", "megabytes communicated"))
+    fig.add_trace(go.Scatter(x=rounds, y=[h["accuracy"] for h in history], mode="lines+markers",
+                             line={"color": LAPLACE_COLOUR, "width": 2.5}, showlegend=False), row=1, col=1)
+    fig.add_trace(go.Scatter(x=rounds, y=sent, mode="lines+markers",
+                             line={"color": GAUSSIAN_COLOUR, "width": 2.5}, showlegend=False), row=1, col=2)
+    fig.update_xaxes(title_text="round", row=1, col=1)
+    fig.update_xaxes(title_text="round", row=1, col=2)
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    fig.update_layout(template=_TEMPLATE, height=380, margin={"t": 80, "b": 60},
+                      title=(f"{title}final accuracy {history[-1]['accuracy']:.1%} after {len(history)} "
+                             f"rounds, {sent[-1]:.2f} MB sent"))
+    return fig
+
+
+def compression_tradeoff(frontier: dict, *, prune: float, bits: int) -> go.Figure:
+    """Accuracy against model size for every (prune, bits) setting, the chosen one marked."""
+    fig = go.Figure()
+    for b in np.unique(frontier["bits"]):
+        rows = frontier["bits"] == b
+        fig.add_trace(go.Scatter(x=frontier["bytes"][rows] / 1e3, y=frontier["accuracy"][rows],
+                                 mode="lines+markers", name=f"{b}-bit weights",
+                                 text=[f"prune {f:.0%}" for f in frontier["prune"][rows]],
+                                 hovertemplate="%{text}: %{x:.1f} kB, %{y:.1%}<extra></extra>"))
+    i = int(np.argmin(np.abs(frontier["prune"] - prune) + 100 * (frontier["bits"] != bits)))
+    fig.add_trace(go.Scatter(x=[frontier["bytes"][i] / 1e3], y=[frontier["accuracy"][i]], mode="markers",
+                             marker={"size": 16, "color": "crimson", "symbol": "star"}, name="your choice"))
+    dense = frontier["bytes"][(frontier["bits"] == 32) & (frontier["prune"] == 0)][0]
+    fig.update_layout(template=_TEMPLATE, height=420, margin={"t": 50, "b": 110}, legend=_LEGEND_BELOW,
+                      title=(f"prune {frontier['prune'][i]:.0%}, {frontier['bits'][i]}-bit: "
+                             f"{frontier['bytes'][i] / 1e3:.1f} kB "
+                             f"({dense / frontier['bytes'][i]:.1f}× smaller), "
+                             f"accuracy {frontier['accuracy'][i]:.1%}"),
+                      xaxis={"type": "log", "title": "model size (kB, log scale)"},
+                      yaxis={"title": "test accuracy", "tickformat": ".0%"})
     return fig

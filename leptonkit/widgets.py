@@ -19,10 +19,10 @@ import plotly.graph_objects as go
 
 from . import accounting, attacks, audit, crypto, datasets, dp, he, masking, mpc, plots
 
-__all__ = ["EXPLORERS", "Explorer", "composition_explorer", "deidentification_explorer",
-           "dpsgd_explorer", "kdf_cost_explorer", "key_search_explorer", "mechanism_explorer",
-           "paillier_cost_explorer", "secure_aggregation_explorer", "tampering_explorer",
-           "threshold_explorer"]
+__all__ = ["EXPLORERS", "Explorer", "composition_explorer", "compression_explorer",
+           "deidentification_explorer", "dpsgd_explorer", "fedavg_explorer", "kdf_cost_explorer",
+           "key_search_explorer", "mechanism_explorer", "paillier_cost_explorer",
+           "secure_aggregation_explorer", "tampering_explorer", "threshold_explorer"]
 
 _SLIDER_LAYOUT = {"width": "420px"}
 _SLIDER_STYLE = {"description_width": "160px"}
@@ -264,6 +264,78 @@ def tampering_explorer(log: audit.AuditLog | None = None, *, seq: int = 2) -> Ex
     return Explorer(controls, compute, plots.audit_chain)
 
 
+# --- notebook 05: FedAvg ------------------------------------------------------------------------
+
+FEDAVG_ROUNDS = 10
+
+
+def fedavg_explorer(data: tuple[np.ndarray, ...] | None = None, *, n_clients: int = 20,
+                    clients_per_round: int = 5, local_epochs: int = 2, alpha: float = 100.0) -> Explorer:
+    """Clients, clients per round, local epochs and label skew against FedAvg's accuracy and traffic.
+
+    Every move retrains: ``FEDAVG_ROUNDS`` rounds of FedAvg on digits (``data`` is
+    ``datasets.digits()``), B = 10, lr = 0.1 — the vectorised simulator makes that well under a
+    second. α is the Dirichlet concentration: 100 is close to IID, 0.05 gives each client few digits.
+    """
+    X, X_test, y, y_test = datasets.digits() if data is None else data
+    controls = {
+        "n_clients": _slider(w.IntSlider, "clients K", value=n_clients, min=2, max=100),
+        "clients_per_round": _slider(w.IntSlider, "clients per round C·K", value=clients_per_round, min=1,
+                                     max=100),
+        "local_epochs": _slider(w.IntSlider, "local epochs E", value=local_epochs, min=1, max=5),
+        "alpha": _slider(w.FloatLogSlider, "label skew α (small: non-IID)", value=alpha, base=10, min=-1.3,
+                         max=2, step=0.1),
+    }
+
+    def compute(n_clients: int, clients_per_round: int, local_epochs: int, alpha: float) -> list:
+        from . import dpsgd, fl
+        per_round = min(clients_per_round, n_clients)   # the sliders may cross: C·K ≤ K
+        return fl.fedavg_on_partition(dpsgd.mlp(64, 10), X, y, n_clients=n_clients, alpha=alpha,
+                                      rounds=FEDAVG_ROUNDS, clients_per_round=per_round,
+                                      local_epochs=local_epochs, batch_size=10, lr=0.1,
+                                      eval_data=(X_test, y_test), rng=0, progress=False).history
+
+    def build(history: list, n_clients: int, clients_per_round: int, local_epochs: int,
+              alpha: float) -> go.Figure:
+        per_round = min(clients_per_round, n_clients)
+        return plots.fedavg_progress(history, title=f"K = {n_clients}, C·K = {per_round}, "
+                                                    f"E = {local_epochs}, α = {alpha:.2g}: ")
+
+    return Explorer(controls, compute, build)
+
+
+# --- notebook 09: compression ----------------------------------------------------------------------
+
+
+def compression_explorer(frontier: Mapping[str, np.ndarray] | None = None, *, prune: float = 0.5,
+                         bits: int = 8) -> Explorer:
+    """Pruning fraction and bits per weight against model size and test accuracy.
+
+    ``frontier`` is :func:`leptonkit.compress.compression_frontier`; when not given it is
+    computed for a network trained on digits. The sliders only look it up.
+    """
+    if frontier is None:
+        from . import compress, dpsgd
+        X, X_test, y, y_test = datasets.digits()
+        model = dpsgd.train_non_private(dpsgd.mlp(64, 10), X, y, epochs=30, rng=0)
+        frontier = compress.compression_frontier(model, X_test, y_test)
+    prunes = sorted({float(f) for f in frontier["prune"]})
+    widths = sorted({int(b) for b in frontier["bits"]})
+    controls = {
+        "prune": w.SelectionSlider(description="weights pruned", options=prunes,
+                                   value=min(prunes, key=lambda o: abs(o - prune)), continuous_update=True,
+                                   layout=_SLIDER_LAYOUT, style=_SLIDER_STYLE),
+        "bits": w.SelectionSlider(description="bits per weight", options=widths,
+                                  value=min(widths, key=lambda o: abs(o - bits)), continuous_update=True,
+                                  layout=_SLIDER_LAYOUT, style=_SLIDER_STYLE),
+    }
+
+    def compute(prune: float, bits: int) -> Mapping[str, np.ndarray]:
+        return frontier
+
+    return Explorer(controls, compute, plots.compression_tradeoff)
+
+
 # --- notebook 06: secret sharing and secure aggregation ----------------------------------------
 
 SHAMIR_PRIME = 11   # a tiny field, so every polynomial can be counted
@@ -347,6 +419,8 @@ EXPLORERS: dict[str, Callable[..., Explorer]] = {
     "dpsgd": dpsgd_explorer,
     "deidentification": deidentification_explorer,
     "tampering": tampering_explorer,
+    "fedavg": fedavg_explorer,
+    "compression": compression_explorer,
     "threshold": threshold_explorer,
     "secure_aggregation": secure_aggregation_explorer,
     "paillier_cost": paillier_cost_explorer,
