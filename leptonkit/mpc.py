@@ -174,7 +174,7 @@ def additive_share(secret: Any, n_parties: int, *, rng: Any = None) -> np.ndarra
     value = _ring_array(secret, "secret")
     shares = np.empty((n_parties, *value.shape), dtype=np.uint64)
     _fill_random_ring(shares[1:], rng)
-    np.subtract(value, shares[1:].sum(axis=0, dtype=np.uint64), out=shares[0])  # wraps modulo 2^64
+    np.subtract(value, shares[1:].sum(axis=0, dtype=np.uint64), out=shares[0, ...])  # wraps mod 2^64
     return shares
 
 

@@ -275,7 +275,7 @@ def fedavg_explorer(data: tuple[np.ndarray, ...] | None = None, *, n_clients: in
 
     Every move retrains: ``FEDAVG_ROUNDS`` rounds of FedAvg on digits (``data`` is
     ``datasets.digits()``), B = 10, lr = 0.1 — the vectorised simulator makes that well under a
-    second. α is the Dirichlet concentration: 100 is close to IID, 0.05 gives each client few digits.
+    second. α is the Dirichlet concentration: 100 is close to IID, 0.1 gives each client few digits.
     """
     X, X_test, y, y_test = datasets.digits() if data is None else data
     controls = {
@@ -283,7 +283,7 @@ def fedavg_explorer(data: tuple[np.ndarray, ...] | None = None, *, n_clients: in
         "clients_per_round": _slider(w.IntSlider, "clients per round C·K", value=clients_per_round, min=1,
                                      max=100),
         "local_epochs": _slider(w.IntSlider, "local epochs E", value=local_epochs, min=1, max=5),
-        "alpha": _slider(w.FloatLogSlider, "label skew α (small: non-IID)", value=alpha, base=10, min=-1.3,
+        "alpha": _slider(w.FloatLogSlider, "label skew α (small: non-IID)", value=alpha, base=10, min=-1,
                          max=2, step=0.1),
     }
 

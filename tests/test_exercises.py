@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from leptonkit import accounting, audit, crypto, datasets, dp, dpsgd, he, mpc, zkp
+from leptonkit import accounting, attacks, audit, compress, crypto, datasets, dp, dpsgd, fl, he, mpc, zkp
 from leptonkit.errors import IntegrityError
 from leptonkit.exercises import (
     EXPOSURES_06,
+    LEAKED_RECORD_05,
     RECORD_01,
     RECORD_ID_01,
     SALARIES_07,
@@ -65,7 +66,7 @@ def _answers(tmp_path):
     advanced = math.sqrt(2 * 200 * math.log(1e6)) * 0.05 + 200 * 0.05 * math.expm1(0.05)
     z = accounting.noise_multiplier_for_epsilon(target_epsilon=3, sample_rate=0.01, steps=2000, delta=1e-5)
     intact, tampered, repaired = _logs(tmp_path)
-    X, _, y, _ = datasets.digits()
+    X, X_test, y, y_test = datasets.digits()
     grads = dpsgd.per_sample_gradients(dpsgd.mlp(64, 10), torch.tensor(X[:32]), torch.tensor(y[:32]))
     clipped = int((dpsgd.clip_and_sum(grads, 3.0)[1] > 3.0).sum())
     total = dpsgd.clip_and_sum(grads, 0.5)[0]
@@ -81,7 +82,31 @@ def _answers(tmp_path):
     encrypted = sum((public.encrypt(s) for s in SALARIES_07[1:]), public.encrypt(SALARIES_07[0]))
     secret, lesson_public = zkp.schnorr_keypair(rng=SCHNORR_SEED_07)
     other_secret, _ = zkp.schnorr_keypair()
+    n_params = sum(p.numel() for p in dpsgd.mlp(64, 10).parameters())
+    skewed_labels = len(np.unique(y[fl.partition(y, 10, alpha=0.1, rng=0)[0]]))
+    sigma_05 = accounting.noise_multiplier_for_epsilon(target_epsilon=5, sample_rate=0.1, steps=50,
+                                                       delta=1e-5)
+    leak_model = dpsgd.mlp(64, 10)
+    record = slice(LEAKED_RECORD_05, LEAKED_RECORD_05 + 1)
+    leaked = attacks.client_gradient(leak_model, X[record], y[record])
+    rebuilt = attacks.gradient_inversion(leak_model, leaked, n_features=64)["reconstruction"]
+    fl_clients = [(X[p], y[p]) for p in fl.partition(y, 50, rng=0)]
+
+    def eight_bit_fedavg(rounds, bits=8):
+        def quantise(updates):
+            return compress.quantize_stochastic(updates, bits=bits, rng=0)
+        return fl.fedavg(dpsgd.mlp(64, 10), fl_clients, rounds=rounds, clients_per_round=10, local_epochs=5,
+                         batch_size=10, lr=0.1, compress=quantise, eval_data=(X_test, y_test), rng=0,
+                         progress=False)
+
     return {
+        "05.1": ([4 * n_params], [n_params, 8 * n_params]),
+        "05.2": ([skewed_labels], [skewed_labels + 1, 10]),
+        "05.3": ([sigma_05], [sigma_05 * 0.9, sigma_05 * 1.2]),
+        "05.4": ([rebuilt, X[LEAKED_RECORD_05]], [X[LEAKED_RECORD_05 + 1], rebuilt[:32], np.zeros(64)]),
+        "09.1": ([392], [49, 19240]),
+        "09.2": ([0.5], [0.0, 0.7, 0.9]),
+        "09.3": ([eight_bit_fedavg(20)], [eight_bit_fedavg(1), eight_bit_fedavg(20, bits=4), "result"]),
         "06.1": ([partial], [np.array(EXPOSURES_06), np.array([sum(EXPOSURES_06), 0, 0]), partial[:2],
                              partial + np.uint64(1)]),
         "06.2": ([16], [10, 26, 15]),

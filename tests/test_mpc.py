@@ -261,3 +261,8 @@ def test_an_int_seed_gives_one_stream_not_repeated_draws():
     # secret 0, t = 3: f(x) = a1·x + a2·x²; equal coefficients would make f(2) = 3·f(1)
     f1, f2 = (s.y for s in mpc.shamir_share(0, threshold=3, n_parties=3, rng=7)[:2])
     assert f2 != 3 * f1 % mpc.PRIME
+
+
+def test_a_scalar_secret_is_shared_too():
+    shares = mpc.additive_share(-42, 4)
+    assert shares.shape == (4,) and int(mpc.additive_reconstruct(shares).view(np.int64)) == -42
