@@ -1,0 +1,133 @@
+"""FedAvg three ways on the anchor's task, in one run: leptonkit's vectorised simulator, a plain
+per-client loop, and Flower's simulation engine.
+
+The task (``../shared/anchors/flower_fedavg_digits.py``): scikit-learn's digits, 80/20 stratified
+split, 100 clients (IID split of the training set), 10 per round, 20 rounds, E = 5, B = 10,
+lr 0.1, MLP 64-64-10. Wall time is what a user waits for — Flower's engine start included — and
+accuracy is the final global model's on the test split.
+
+- **leptonkit**: ``fl.fedavg`` (clients of a round trained as one batched computation);
+- **loop**: the anchor's plain loop — one client at a time, ``torch.optim.SGD``, then the
+  weighted average — the same algorithm with no vectorisation;
+- **Flower**: ``fl.run_on_flower`` — Flower 1.x's ``run_simulation`` with its ``FedAvg`` strategy
+  (Ray backend), each client a ``ClientApp``.
+
+Goals (issue 9): ``speedup_vs_flower`` ≥ 30, ``speedup_vs_loop`` ≥ 3, |``accuracy_gap_pp``| ≤ 1
+(leptonkit against the loop, in percentage points). ``--sweep`` also runs the learning-rate grid
+behind notebook 05's FedAvg-against-FedSGD comparison (rounds to 90 % test accuracy).
+
+Usage: python bench/fedavg_bench.py [--quick] [--sweep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import time
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+from leptonkit import datasets, dpsgd, fl
+
+SETTINGS = {"rounds": 20, "clients_per_round": 10, "local_epochs": 5, "batch_size": 10, "lr": 0.1}
+
+
+def _data():
+    X, X_test, y, y_test = datasets.digits()
+    parts = np.array_split(np.random.default_rng(0).permutation(len(y)), 100)   # the anchor's IID split
+    return [(X[p], y[p]) for p in parts], (X_test, y_test)
+
+
+def run_kit(clients, test) -> tuple[float, float]:
+    start = time.perf_counter()
+    result = fl.fedavg(dpsgd.mlp(64, 10), clients, eval_data=test, rng=0, progress=False, **SETTINGS)
+    return time.perf_counter() - start, result.history[-1]["accuracy"]
+
+
+def run_loop(clients, test) -> tuple[float, float]:
+    """The anchor's sequential loop, verbatim in spirit: one client after another."""
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    global_model = dpsgd.mlp(64, 10)
+    weights = fl.get_weights(global_model)
+    for _ in range(SETTINGS["rounds"]):
+        chosen = rng.choice(len(clients), SETTINGS["clients_per_round"], replace=False)
+        results, sizes = [], []
+        for k in chosen:
+            model = dpsgd.mlp(64, 10)
+            fl.set_weights(model, weights)
+            X, y = torch.as_tensor(clients[k][0]), torch.as_tensor(clients[k][1]).long()
+            optimiser = torch.optim.SGD(model.parameters(), lr=SETTINGS["lr"])
+            for _ in range(SETTINGS["local_epochs"]):
+                for b in range(0, len(X), SETTINGS["batch_size"]):
+                    optimiser.zero_grad()
+                    nn.functional.cross_entropy(model(X[b:b + 10]), y[b:b + 10]).backward()
+                    optimiser.step()
+            results.append(fl.get_weights(model))
+            sizes.append(len(X))
+        share = np.array(sizes) / sum(sizes)
+        weights = [sum(a * r[j] for a, r in zip(share, results, strict=True)) for j in range(len(weights))]
+    fl.set_weights(global_model, weights)
+    seconds = time.perf_counter() - start
+    return seconds, dpsgd.evaluate(global_model, *test)[1]
+
+
+def run_flower(clients, test) -> tuple[float, float]:
+    start = time.perf_counter()
+    result = fl.run_on_flower(dpsgd.mlp(64, 10), clients, eval_data=test, **SETTINGS)
+    return time.perf_counter() - start, result.history[-1]["accuracy"]
+
+
+def sweep(clients, test) -> None:
+    """Rounds to 90 % for FedSGD and FedAvg, each at the best learning rate of a small grid."""
+    def rounds(**kwargs) -> int:
+        history = fl.fedavg(dpsgd.mlp(64, 10), clients, clients_per_round=10, eval_data=test, rng=0,
+                            progress=False, **kwargs).history
+        return fl.rounds_to_accuracy(history, 0.90) or 10**9
+
+    sgd = min((rounds(rounds=300, batch_size=None, lr=lr), lr) for lr in (0.5, 1.0, 2.0, 4.0))
+    avg = min((rounds(rounds=50, local_epochs=e, batch_size=10, lr=lr), lr, e)
+              for lr in (0.1, 0.2, 0.4) for e in (5, 20))
+    print(f"\nrounds to 90 %: FedSGD {sgd[0]} (lr {sgd[1]}), FedAvg {avg[0]} (lr {avg[1]}, E {avg[2]})")
+    print(f"FIGURE fedavg_vs_fedsgd_rounds_to_90 {sgd[0] / avg[0]:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one repetition each (well under 60 s)")
+    parser.add_argument("--sweep", action="store_true", help="also the FedAvg/FedSGD learning-rate grid")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    logging.getLogger("flwr").setLevel(logging.WARNING)
+    clients, test = _data()
+    repeats = 1 if args.quick else 3
+    runs: dict[str, list[tuple[float, float]]] = {"leptonkit": [], "loop": []}
+    run_kit(clients, test)                      # warm-up: torch's first vmap compiles kernels
+    for _ in range(repeats):                    # interleaved, so drift hits both alike
+        runs["leptonkit"].append(run_kit(clients, test))
+        runs["loop"].append(run_loop(clients, test))
+    runs["flower"] = [run_flower(clients, test)]   # one run: the engine start dominates
+    print(f"\n{'FedAvg, 100 clients, 10/round, 20 rounds, E 5, B 10':<56} {'wall s':>8} {'accuracy':>9}")
+    summary = {}
+    for name, values in runs.items():
+        seconds = statistics.median(v[0] for v in values)
+        accuracy = values[0][1]
+        summary[name] = (seconds, accuracy)
+        print(f"{name:<56} {seconds:>8.2f} {accuracy:>9.1%}")
+    print("anchor (Flower 1.42 and the loop, measured with the anchor script): 17.1 s 91.1 %, 1.6 s 90.8 %")
+    kit = summary["leptonkit"]
+    print(f"FIGURE speedup_vs_flower {summary['flower'][0] / kit[0]:.1f}")
+    print(f"FIGURE speedup_vs_loop {summary['loop'][0] / kit[0]:.1f}")
+    print(f"FIGURE accuracy_gap_pp {100 * (kit[1] - summary['loop'][1]):.2f}")
+    if args.sweep:
+        sweep(clients, test)
+
+
+if __name__ == "__main__":
+    main()
