@@ -6,10 +6,13 @@ Private helpers (leading underscore): the public modules call them at their boun
 from __future__ import annotations
 
 import math
+import secrets
 from numbers import Real
 from typing import Any
 
-__all__ = ["as_bytes", "check_int", "check_real"]
+import numpy as np
+
+__all__ = ["as_bytes", "as_generator", "check_int", "check_real", "lesson_generator"]
 
 
 def as_bytes(value: Any, name: str) -> bytes | memoryview:
@@ -59,3 +62,24 @@ def _interval(low, high, *, low_open: bool = False, high_open: bool = False) -> 
     left = "(" if low is None or low_open else "["
     right = ")" if high is None or high_open else "]"
     return f"{left}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{right}"
+
+
+def lesson_generator(rng: Any) -> np.random.Generator | None:
+    """``rng`` as one numpy Generator for the whole call, or None when it is None.
+
+    None means "no lesson seed": the caller then draws keys, shares, masks and nonces from the
+    OS CSPRNG itself. An int seed becomes a single Generator, so that repeated draws in one call
+    continue one stream instead of restarting it.
+    """
+    if rng is None or isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def as_generator(rng: Any) -> np.random.Generator:
+    """``rng`` as a numpy Generator; None gives one freshly seeded from the OS (unpredictable,
+    but a statistical generator, not a CSPRNG stream)."""
+    generator = lesson_generator(rng)
+    return np.random.default_rng(secrets.randbits(128)) if generator is None else generator

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import copy
 import math
-import secrets
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_int, check_real
+from ._checks import as_generator, check_int, check_real
 
 __all__ = ["DENSE_BYTES", "INDEX_BYTES", "compress_model", "compression_frontier", "dense_bytes",
            "quantize_stochastic", "sparsify_top_k"]
@@ -75,8 +74,7 @@ def quantize_stochastic(updates: Any, *, bits: int = 8, rng: Any = None) -> tupl
     """
     arr = _updates(updates)
     bits = check_int(bits, "bits", low=1, high=16)
-    generator = (np.random.default_rng(secrets.randbits(128)) if rng is None
-                 else rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng))
+    generator = as_generator(rng)
     low, high = arr.min(axis=1, keepdims=True), arr.max(axis=1, keepdims=True)
     step = np.where(high > low, (high - low) / (2**bits - 1), 1.0)
     position = (arr - low) / step

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
-from ._checks import check_int, check_real
+from ._checks import as_generator, check_int, check_real
 
 __all__ = [
     "compare_mechanisms",
@@ -93,21 +93,11 @@ def _bounds(lower: Any, upper: Any) -> tuple[float, float]:
     return lower, upper
 
 
-def _generator(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None:
-        return np.random.default_rng(secrets.randbits(128))
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
-
-
 def _uniform_below(rng: Any) -> Callable[[int], int]:
     """A function ``draw(n)`` returning a uniform integer in [0, n): OS CSPRNG when rng is None."""
     if rng is None:
         return secrets.randbelow
-    generator = _generator(rng)
+    generator = as_generator(rng)
     return lambda n: int(generator.integers(n))
 
 
@@ -296,7 +286,7 @@ def gaussian_mechanism(value: float | np.ndarray, *, sensitivity: float, epsilon
     """
     arr = _numeric(value, "value")
     sigma = gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta)
-    released = arr + _generator(rng).normal(0.0, sigma, size=arr.shape)
+    released = arr + as_generator(rng).normal(0.0, sigma, size=arr.shape)
     return float(released) if np.ndim(value) == 0 else released
 
 
@@ -318,7 +308,7 @@ def exponential_mechanism(utilities: Sequence[float], *, epsilon: float, sensiti
     ``sensitivity`` is how much one person can change any one utility.
     """
     p = exponential_mechanism_probabilities(utilities, epsilon=epsilon, sensitivity=sensitivity)
-    return int(_generator(rng).choice(len(p), p=p))
+    return int(as_generator(rng).choice(len(p), p=p))
 
 
 def randomized_response(truth: Sequence[bool], *, epsilon: float, rng: Any = None) -> np.ndarray:
@@ -332,7 +322,7 @@ def randomized_response(truth: Sequence[bool], *, epsilon: float, rng: Any = Non
     if bits.dtype != bool and not np.isin(bits, (0, 1)).all():
         raise TypeError("truth must hold booleans or 0/1 values")
     keep = _keep_probability(epsilon)
-    flips = _generator(rng).random(bits.shape) >= keep
+    flips = as_generator(rng).random(bits.shape) >= keep
     return np.logical_xor(bits.astype(bool), flips)
 
 
@@ -385,7 +375,7 @@ def dp_mean(values: Sequence[float], *, lower: float, upper: float, epsilon: flo
     """
     lower, upper = _bounds(lower, upper)
     eps = _epsilon(epsilon)
-    generator = None if rng is None else _generator(rng)
+    generator = None if rng is None else as_generator(rng)
     total = dp_sum(values, lower=lower, upper=upper, epsilon=eps / 2, rng=generator)
     count = dp_count(values, epsilon=eps / 2, rng=generator)
     return float(np.clip(total / max(count, 1), lower, upper))

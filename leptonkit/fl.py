@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import math
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +37,7 @@ from torch.func import functional_call, vmap
 from tqdm.auto import tqdm
 
 from . import accounting, mpc
-from ._checks import check_int, check_real
+from ._checks import as_generator, check_int, check_real
 
 __all__ = ["FedAvgResult", "coordinate_median", "fedavg", "fedavg_on_partition", "get_weights",
            "partition", "rounds_to_accuracy", "run_on_flower", "secure_mean", "set_weights", "trimmed_mean",
@@ -60,16 +59,6 @@ class FedAvgResult:
     history: list[dict] = field(default_factory=list)
     epsilon: float | None = None
     delta: float | None = None
-
-
-def _rng(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None:
-        return np.random.default_rng(secrets.randbits(128))
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
 
 
 # --- partitions ----------------------------------------------------------------------------------
@@ -100,7 +89,7 @@ def partition(y: Any, n_clients: int, *, alpha: float | None = None, rng: Any = 
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"y must be a non-empty 1-d array of labels, got shape {labels.shape}")
     n_clients = check_int(n_clients, "n_clients", low=1, high=labels.size)
-    generator = _rng(rng)
+    generator = as_generator(rng)
     if alpha is None:
         return [np.sort(part) for part in np.array_split(generator.permutation(labels.size), n_clients)]
     alpha = check_real(alpha, "alpha", low=0.0, low_open=True)
@@ -195,6 +184,23 @@ def _client_data(clients: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
     return data
 
 
+def _federation(model: Any, clients: Any, rounds: Any, clients_per_round: Any,
+                eval_data: Any) -> tuple[list, int, int, tuple[torch.Tensor, torch.Tensor]]:
+    """The checks both simulators share: the clients' data, rounds, C·K, and the evaluation set
+    (the union of the clients' data when none is given)."""
+    _check_model(model)
+    data = _client_data(clients)
+    rounds = check_int(rounds, "rounds", low=1)
+    per_round = check_int(len(data) if clients_per_round is None else clients_per_round, "clients_per_round",
+                          low=1, high=len(data))
+    if eval_data is None:
+        evaluation = torch.cat([X for X, _ in data]), torch.cat([y for _, y in data])
+    else:
+        evaluation = (torch.as_tensor(np.asarray(eval_data[0]), dtype=torch.float32),
+                      torch.as_tensor(np.asarray(eval_data[1])).long())
+    return data, rounds, per_round, evaluation
+
+
 def _cross_entropy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return nn.functional.cross_entropy(output, target, reduction="none")
 
@@ -259,12 +265,9 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
         For rounds < 1, clients_per_round outside [1, K], an empty client, lr or μ out of
         range, noise without a clip norm, or a model with buffers (BatchNorm).
     """
-    _check_model(model)
-    data = _client_data(clients)
+    data, rounds, per_round, (X_eval, y_eval) = _federation(model, clients, rounds, clients_per_round,
+                                                            eval_data)
     K = len(data)
-    rounds = check_int(rounds, "rounds", low=1)
-    per_round = check_int(K if clients_per_round is None else clients_per_round, "clients_per_round",
-                          low=1, high=K)
     local_epochs = check_int(local_epochs, "local_epochs", low=1)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", low=1)
@@ -284,7 +287,7 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
                          "and adds noise")
     aggregator = weighted_mean if aggregator is None else aggregator
     loss_fn = _cross_entropy if loss_fn is None else loss_fn
-    generator = _rng(rng)
+    generator = as_generator(rng)
     torch_generator = torch.Generator().manual_seed(int(generator.integers(2**63)))
 
     global_model = copy.deepcopy(model)
@@ -296,10 +299,6 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
     y_all = torch.zeros((K, n_max), dtype=torch.long)
     for k, (X, y) in enumerate(data):
         X_all[k, :len(X)], y_all[k, :len(y)] = X, y
-    X_eval, y_eval = ((torch.cat([X for X, _ in data]), torch.cat([y for _, y in data])) if eval_data is None
-                      else (torch.as_tensor(np.asarray(eval_data[0]), dtype=torch.float32),
-                            torch.as_tensor(np.asarray(eval_data[1])).long()))
-
     def forward(params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         return functional_call(global_model, params, (x,))
 
@@ -417,15 +416,10 @@ def run_on_flower(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, round
     from flwr.server.strategy import FedAvg
     from flwr.simulation import run_simulation
 
-    _check_model(model)
-    data = _client_data(clients)
+    data, rounds, per_round, (X_eval, y_eval) = _federation(model, clients, rounds, clients_per_round,
+                                                            eval_data)
     K = len(data)
-    rounds = check_int(rounds, "rounds", low=1)
-    per_round = check_int(K if clients_per_round is None else clients_per_round, "clients_per_round",
-                          low=1, high=K)
-    seed = int(_rng(rng).integers(2**31))
-    X_eval, y_eval = ((torch.cat([X for X, _ in data]), torch.cat([y for _, y in data])) if eval_data is None
-                      else (np.asarray(eval_data[0]), np.asarray(eval_data[1])))
+    seed = int(as_generator(rng).integers(2**31))
     history: list[dict] = []
     final: dict[str, list[np.ndarray]] = {}
 
@@ -451,10 +445,9 @@ def run_on_flower(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, round
         set_weights(evaluated, parameters)
         final["weights"] = [np.asarray(p) for p in parameters]
         with torch.no_grad():
-            output = evaluated(torch.as_tensor(X_eval, dtype=torch.float32))
-            target = torch.as_tensor(y_eval).long()
-            loss = float(nn.functional.cross_entropy(output, target))
-            accuracy = float((output.argmax(1) == target).float().mean())
+            output = evaluated(X_eval)
+            loss = float(nn.functional.cross_entropy(output, y_eval))
+            accuracy = float((output.argmax(1) == y_eval).float().mean())
         history.append({"round": server_round, "accuracy": accuracy, "loss": loss})
         return loss, {"accuracy": accuracy}
 

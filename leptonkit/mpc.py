@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ._checks import check_int
+from ._checks import check_int, lesson_generator
 from .errors import InsufficientShares
 
 __all__ = [
@@ -78,16 +78,7 @@ def _random_bytes(n: int, rng: Any) -> bytes:
     """n random bytes: a CSPRNG keystream when rng is None, else the lesson's reproducible generator."""
     if rng is None:
         return _keystream(os.urandom(32), n).tobytes()
-    return _lesson_rng(rng).bytes(n)
-
-
-def _lesson_rng(rng: Any) -> np.random.Generator | None:
-    """None stays None (the OS CSPRNG); an int seed becomes one Generator for the whole call."""
-    if rng is None or isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+    return lesson_generator(rng).bytes(n)
 
 
 def _keystream(key: bytes, n: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -110,7 +101,7 @@ def _fill_random_ring(out: np.ndarray, rng: Any) -> np.ndarray:
     """Fill a contiguous uint64 array with uniform elements of Z_2^64, in place."""
     if rng is None:
         return _keystream(os.urandom(32), out.nbytes, out)
-    out[...] = np.frombuffer(_lesson_rng(rng).bytes(out.nbytes), dtype=np.uint64).reshape(out.shape)
+    out[...] = np.frombuffer(lesson_generator(rng).bytes(out.nbytes), dtype=np.uint64).reshape(out.shape)
     return out
 
 
@@ -118,7 +109,7 @@ def _random_below(prime: int, rng: Any) -> int:
     if rng is None:
         return secrets.randbelow(prime)
     # 64 bits more than the prime has: the modulo's bias is below 2^-64 (a lesson's generator only)
-    return int.from_bytes(_lesson_rng(rng).bytes(prime.bit_length() // 8 + 9), "big") % prime
+    return int.from_bytes(lesson_generator(rng).bytes(prime.bit_length() // 8 + 9), "big") % prime
 
 
 def _random_field_array(shape: tuple[int, ...], rng: Any) -> np.ndarray:
@@ -170,7 +161,7 @@ def additive_share(secret: Any, n_parties: int, *, rng: Any = None) -> np.ndarra
     >>> additive_reconstruct(shares).astype(np.int64).tolist()
     [7, -3]
     """
-    n_parties, rng = check_int(n_parties, "n_parties", low=2), _lesson_rng(rng)
+    n_parties, rng = check_int(n_parties, "n_parties", low=2), lesson_generator(rng)
     value = _ring_array(secret, "secret")
     shares = np.empty((n_parties, *value.shape), dtype=np.uint64)
     _fill_random_ring(shares[1:], rng)
@@ -303,7 +294,7 @@ def shamir_share(secret: Any, *, threshold: int, n_parties: int, prime: int | No
     """
     n_parties = check_int(n_parties, "n_parties", low=2)
     threshold = check_int(threshold, "threshold", low=1, high=n_parties)
-    vector, rng = isinstance(secret, np.ndarray) and secret.ndim > 0, _lesson_rng(rng)
+    vector, rng = isinstance(secret, np.ndarray) and secret.ndim > 0, lesson_generator(rng)
     prime = _check_prime(prime if prime is not None else (VECTOR_PRIME if vector else PRIME))
     sharing = secrets.randbits(63)
     if vector:
@@ -461,7 +452,7 @@ class BeaverTriple:
 
 def beaver_triple(shape: tuple[int, ...] | int, n_parties: int, *, rng: Any = None) -> BeaverTriple:
     """A trusted dealer's triple: shares of uniform a, b and of c = a·b (elementwise, mod 2^64)."""
-    shape, rng = ((shape,) if isinstance(shape, int) else tuple(shape)), _lesson_rng(rng)
+    shape, rng = ((shape,) if isinstance(shape, int) else tuple(shape)), lesson_generator(rng)
     a, b = _random_ring(shape, rng), _random_ring(shape, rng)
     return BeaverTriple(additive_share(a, n_parties, rng=rng), additive_share(b, n_parties, rng=rng),
                         additive_share(a * b, n_parties, rng=rng))
@@ -610,7 +601,7 @@ def secure_aggregate(updates: Any, *, dropouts: Any = (), threshold: int | None 
     if len(survivors) < threshold:
         raise InsufficientShares(f"{len(survivors)} clients survive, the threshold is {threshold}")
     encoded = encode_fixed(values, summands=n)
-    rand = _lesson_rng(rng)
+    rand = lesson_generator(rng)
 
     # Round 0-1: keys, seeds, and their Shamir shares (share j of client u goes to client j).
     keys = [x25519.X25519PrivateKey.from_private_bytes(_random_bytes(32, rand)) for _ in range(n)]

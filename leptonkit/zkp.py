@@ -26,10 +26,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from . import crypto
-from ._checks import as_bytes
+from ._checks import as_bytes, lesson_generator
 
 __all__ = ["G", "P", "Q", "SchnorrProof", "SchnorrSecret", "prove", "prove_with_nonce_insecure",
            "recover_secret_from_nonce_reuse", "schnorr_challenge", "schnorr_check", "schnorr_commit",
@@ -64,18 +62,9 @@ class SchnorrProof:
     response: int
 
 
-def _generator(rng: Any) -> np.random.Generator | None:
-    """None stays None (the OS CSPRNG); a seed becomes the lesson's reproducible generator."""
-    if rng is None or isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
-
-
 def _below_q(rng: Any) -> int:
     """A uniform integer in [1, q): OS CSPRNG when rng is None, else the lesson's generator."""
-    generator = _generator(rng)
+    generator = lesson_generator(rng)
     if generator is None:
         return secrets.randbelow(Q - 1) + 1
     # 64 bits more than q has: the modulo's bias is below 2^-64
@@ -110,7 +99,7 @@ def schnorr_commit(rng: Any = None) -> tuple[int, int]:
 
 def schnorr_challenge(rng: Any = None) -> int:
     """The verifier's move: a random challenge c of ``CHALLENGE_BITS`` bits."""
-    generator = _generator(rng)
+    generator = lesson_generator(rng)
     if generator is None:
         return secrets.randbits(CHALLENGE_BITS)
     return int.from_bytes(generator.bytes(CHALLENGE_BITS // 8), "big")
@@ -134,7 +123,7 @@ def simulate_transcript(public: int, rng: Any = None) -> tuple[int, int, int]:
     so a transcript proves nothing to a third party: only the verifier who chose c *before*
     seeing t is convinced. That is the zero-knowledge property.
     """
-    public, generator = _element(public, "public"), _generator(rng)
+    public, generator = _element(public, "public"), lesson_generator(rng)
     c, s = schnorr_challenge(generator), _below_q(generator)
     return pow(G, s, P) * pow(public, -c, P) % P, c, s
 
