@@ -220,7 +220,8 @@ def _batch_indices(sizes: np.ndarray, epochs: int, batch: int, generator: np.ran
 
 def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
            clients_per_round: int | None = None, local_epochs: int = 1, batch_size: int | None = None,
-           lr: float = 0.1, mu: float = 0.0, aggregator: Callable[..., np.ndarray] | None = None,
+           lr: float = 0.1, momentum: float = 0.0, mu: float = 0.0,
+           aggregator: Callable[..., np.ndarray] | None = None,
            clip_norm: float | None = None, noise_multiplier: float | None = None, delta: float = 1e-5,
            compress: Callable[[np.ndarray], tuple[np.ndarray, int]] | None = None,
            loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
@@ -243,8 +244,10 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
     local_epochs, batch_size
         E and B of each client's local SGD; ``batch_size=None`` is full batch (B = ∞).
         FedSGD is E = 1, B = ∞.
-    lr, mu
-        The local SGD step size, and FedProx's proximal weight μ (0: plain FedAvg).
+    lr, momentum, mu
+        The local optimiser: SGD with step size ``lr`` and heavy-ball ``momentum`` (as
+        ``torch.optim.SGD``; each client starts every round at zero velocity), and FedProx's
+        proximal weight μ (0: plain FedAvg).
     aggregator
         ``f(updates (K, P), weights n_k (K,), client ids (K,)) -> (P,)`` combining the clients'
         updates Δ_k = w_k − w; default :func:`weighted_mean`.
@@ -273,6 +276,7 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
         batch_size = check_int(batch_size, "batch_size", low=1)
     lr = check_real(lr, "lr", low=0.0, low_open=True)
     mu = check_real(mu, "mu", low=0.0)
+    momentum = check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
     dp = noise_multiplier is not None
     if dp:
         noise_multiplier = check_real(noise_multiplier, "noise_multiplier", low=0.0)
@@ -314,7 +318,8 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
         bytes_up = 0
         if len(selected):
             local = _local_training(forward, flat, names, shapes, X_all[selected], y_all[selected],
-                                    sizes[selected], local_epochs, batch_size, lr, mu, loss_fn, generator)
+                                    sizes[selected], local_epochs, batch_size, lr, momentum, mu, loss_fn,
+                                    generator)
             updates = (local - flat).numpy().astype(np.float64)
             if clip_norm is not None:
                 norms = np.linalg.norm(updates, axis=1, keepdims=True)
@@ -355,7 +360,8 @@ def _load(model: nn.Module, flat: torch.Tensor) -> None:
 
 def _local_training(forward: Callable, flat: torch.Tensor, names: list[str], shapes: list[torch.Size],
                     X: torch.Tensor, y: torch.Tensor, sizes: np.ndarray, epochs: int, batch_size: int | None,
-                    lr: float, mu: float, loss_fn: Callable, generator: np.random.Generator) -> torch.Tensor:
+                    lr: float, momentum: float, mu: float, loss_fn: Callable,
+                    generator: np.random.Generator) -> torch.Tensor:
     """Every selected client's E epochs of SGD at once: returns their final parameters, (clients, P)."""
     K = len(sizes)
     batch = int(sizes.max()) if batch_size is None else batch_size
@@ -364,6 +370,7 @@ def _local_training(forward: Callable, flat: torch.Tensor, names: list[str], sha
     start = flat.detach()
     rows = torch.arange(K)[:, None]
     splits = [math.prod(s) for s in shapes]
+    velocity = torch.zeros_like(start).repeat(K, 1)
     for step in range(indices.shape[1]):
         idx = indices[:, step]                                 # (K, B), −1 = padding
         mask = (idx >= 0).float()
@@ -378,7 +385,8 @@ def _local_training(forward: Callable, flat: torch.Tensor, names: list[str], sha
             losses = losses + mu / 2 * (stacked - start).pow(2).sum(1)
         grad, = torch.autograd.grad(losses.sum(), stacked)
         with torch.no_grad():
-            stacked -= lr * grad * active[:, None]
+            velocity = momentum * velocity + grad              # torch.optim.SGD's rule (dampening 0)
+            stacked -= lr * velocity * active[:, None]
     return stacked.detach()
 
 

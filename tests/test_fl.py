@@ -101,6 +101,21 @@ def test_one_client_equals_centralised_training(digits):
     assert _max_difference(result.model, reference) < 1e-5
 
 
+def test_local_momentum_is_torch_sgds(digits):
+    X, _, y, _ = digits
+    model = dpsgd.mlp(64, 10, seed=6)
+    reference = copy.deepcopy(model)
+    optimiser = torch.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    inputs, targets = torch.as_tensor(X[:60]), torch.as_tensor(y[:60]).long()
+    for _ in range(4):
+        optimiser.zero_grad()
+        torch.nn.functional.cross_entropy(reference(inputs), targets).backward()
+        optimiser.step()
+    result = fl.fedavg(model, [(X[:60], y[:60])], rounds=1, local_epochs=4, batch_size=None, lr=0.1,
+                       momentum=0.9, progress=False)
+    assert _max_difference(result.model, reference) < 1e-6
+
+
 def test_minibatch_local_sgd_on_one_client_matches_a_plain_loop(digits):
     # One client, one epoch, B = 10 over 25 samples: batches of 10, 10, 5 in the order fedavg drew.
     X, _, y, _ = digits
@@ -224,6 +239,7 @@ def test_dp_fedavg_clips_each_update(digits):
     ({"rounds": 1, "local_epochs": 0}, ValueError, "local_epochs"),
     ({"rounds": 1, "batch_size": 0}, ValueError, "batch_size"),
     ({"rounds": 1, "mu": -1.0}, ValueError, "mu"),
+    ({"rounds": 1, "momentum": 1.0}, ValueError, "momentum"),
     ({"rounds": 1, "noise_multiplier": 1.0}, ValueError, "clip_norm"),
     ({"rounds": 1, "clip_norm": 0.0}, ValueError, "clip_norm"),
     ({"rounds": 1, "noise_multiplier": 1.0, "clip_norm": 1.0, "aggregator": fl.coordinate_median},
