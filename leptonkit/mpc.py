@@ -69,6 +69,7 @@ PRIME = 2**127 - 1        # Mersenne prime: the field for Shamir sharing of inte
 VECTOR_PRIME = 2**31 - 1  # Mersenne prime small enough that numpy int64 products never overflow
 SEED_PRIME = 2**521 - 1   # Mersenne prime above every 256-bit key: the field for secure aggregation's seeds
 _KNOWN_PRIMES = frozenset({PRIME, VECTOR_PRIME, SEED_PRIME})
+_BLOCK = 1 << 16          # values per block when encoding: a float temporary that stays in cache
 
 
 # --- randomness -------------------------------------------------------------------------------
@@ -190,14 +191,21 @@ def encode_fixed(values: Any, *, summands: int = 1, fractional_bits: int = FRACT
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError("values must be numeric") from None
-    if not np.all(np.isfinite(arr)):
+    # max and min propagate NaN and infinity, so one pass each checks finiteness and range
+    largest = max(float(arr.max()), -float(arr.min())) if arr.size else 0.0
+    if not math.isfinite(largest):
         raise ValueError("values must be finite (no NaN or infinity)")
     limit = 2.0 ** (63 - fractional_bits) / summands
-    largest = float(np.max(np.abs(arr))) if arr.size else 0.0
     if largest >= limit:
         raise ValueError(f"values must lie in (-{limit:.6g}, {limit:.6g}) so that a sum of {summands} "
                          f"fixed-point values cannot overflow Z_2^64, got max |x| = {largest:.6g}")
-    return np.rint(arr * 2.0**fractional_bits).astype(np.int64).view(np.uint64)
+    # Block by block, so the float temporary stays small: fresh memory for a full-size temporary
+    # (page faults) costs more than the arithmetic itself.
+    flat, out = arr.reshape(-1), np.empty(arr.size, dtype=np.int64)
+    for start in range(0, flat.size, _BLOCK):
+        block = flat[start:start + _BLOCK] * 2.0**fractional_bits
+        out[start:start + _BLOCK] = np.rint(block, out=block)
+    return out.reshape(arr.shape).view(np.uint64)
 
 
 def decode_fixed(encoded: Any, *, fractional_bits: int = FRACTIONAL_BITS) -> np.ndarray:
@@ -529,15 +537,16 @@ def _private_int(key: x25519.X25519PrivateKey) -> int:
     return int.from_bytes(raw, "big")
 
 
-def _pair_mask(private: x25519.X25519PrivateKey, peer: x25519.X25519PublicKey, length: int) -> np.ndarray:
-    """PRG(KA(s_u, s_v)): X25519 agreement, HKDF-SHA256 to a 32-byte seed, AES-CTR expansion."""
+def _pair_mask(private: x25519.X25519PrivateKey, peer: x25519.X25519PublicKey, out: np.ndarray) -> np.ndarray:
+    """PRG(KA(s_u, s_v)) into ``out``: X25519 agreement, HKDF-SHA256 to a 32-byte seed, AES-CTR expansion."""
     shared = private.exchange(peer)
     seed = HKDF(hashes.SHA256(), 32, salt=None, info=b"leptonkit secure aggregation").derive(shared)
-    return _keystream(seed, 8 * length).view(np.uint64)
+    return _keystream(seed, out.nbytes, out)
 
 
-def _self_mask(seed: int, length: int) -> np.ndarray:
-    return _keystream(seed.to_bytes(32, "big"), 8 * length).view(np.uint64)
+def _self_mask(seed: int, out: np.ndarray) -> np.ndarray:
+    """PRG(b_u) into ``out``."""
+    return _keystream(seed.to_bytes(32, "big"), out.nbytes, out)
 
 
 def secure_aggregate(updates: Any, *, dropouts: Any = (), threshold: int | None = None,
@@ -613,32 +622,33 @@ def secure_aggregate(updates: Any, *, dropouts: Any = (), threshold: int | None 
                    for b in self_seeds]
 
     # Round 2: the survivors mask and send (dropped clients never send).
-    alive = set(survivors)
-    masked = {u: encoded[u] + _self_mask(self_seeds[u], length) for u in survivors}
+    row = {u: i for i, u in enumerate(survivors)}             # survivor u's row in `masked`
+    masked = encoded[survivors]
+    mask = np.empty(length, dtype=np.uint64)                  # one buffer, reused for every mask
+    for u in survivors:
+        masked[row[u]] += _self_mask(self_seeds[u], mask)
     for u in range(n):
         for v in range(u + 1, n):
-            if u in alive or v in alive:
-                mask = _pair_mask(keys[u], publics[v], length)
-                if u in alive:
-                    masked[u] += mask
-                if v in alive:
-                    masked[v] -= mask
+            if u in row or v in row:
+                _pair_mask(keys[u], publics[v], mask)
+                if u in row:
+                    masked[row[u]] += mask
+                if v in row:
+                    masked[row[v]] -= mask
 
     # Round 3: the server sums what arrived and removes the masks that did not cancel.
-    total = np.zeros(length, dtype=np.uint64)
-    for u in survivors:
-        total += masked[u]
+    total = masked.sum(axis=0, dtype=np.uint64)
     for u in survivors:
         b_u = shamir_reconstruct([seed_shares[u][j] for j in survivors])
-        total -= _self_mask(b_u, length)
+        total -= _self_mask(b_u, mask)
     for u in dropped:
         raw = shamir_reconstruct([key_shares[u][j] for j in survivors]).to_bytes(32, "big")
         recovered = x25519.X25519PrivateKey.from_private_bytes(raw)
         for v in survivors:     # the smaller index added PRG(s_uv), the larger subtracted it: undo v's part
-            mask = _pair_mask(recovered, publics[v], length)
+            _pair_mask(recovered, publics[v], mask)
             if v < u:
                 total -= mask
             else:
                 total += mask
-    return SecureAggregation(total=decode_fixed(total), masked=np.stack([masked[u] for u in survivors]),
-                             survivors=survivors, dropped=dropped, threshold=threshold)
+    return SecureAggregation(total=decode_fixed(total), masked=masked, survivors=survivors, dropped=dropped,
+                             threshold=threshold)
