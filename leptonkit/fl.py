@@ -303,6 +303,7 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
     y_all = torch.zeros((K, n_max), dtype=torch.long)
     for k, (X, y) in enumerate(data):
         X_all[k, :len(X)], y_all[k, :len(y)] = X, y
+
     def forward(params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         return functional_call(global_model, params, (x,))
 
@@ -328,12 +329,9 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
             if compress is not None:
                 updates, per_client_bytes = compress(updates)
             bytes_up = len(selected) * int(per_client_bytes)
-            if dp:
-                total = updates.sum(axis=0)
-                update = torch.as_tensor(total, dtype=torch.float32)
-            else:
-                update = torch.as_tensor(aggregator(updates, sizes[selected].astype(np.float64), selected),
-                                         dtype=torch.float32)
+            aggregate = (updates.sum(axis=0) if dp   # DP-FedAvg: the clipped sum, noised below
+                         else aggregator(updates, sizes[selected].astype(np.float64), selected))
+            update = torch.as_tensor(aggregate, dtype=torch.float32)
         if dp:
             noise = torch.randn(n_params, generator=torch_generator) * noise_multiplier * clip_norm
             update = (update + noise) / per_round     # fixed denominator: the expected C·K (McMahan 2018)
