@@ -25,7 +25,7 @@ from opacus.optimizers import DPOptimizer
 from sklearn.model_selection import train_test_split
 from torch import nn
 
-from leptonkit import datasets, dpsgd
+from leptonkit import datasets, dpsgd, models
 
 warnings.filterwarnings("ignore")
 
@@ -90,7 +90,7 @@ def opacus_accuracy(X, y, X_test, y_test, epsilon: float | None) -> float:
             optimiser.zero_grad()
             nn.functional.cross_entropy(model(xb), yb).backward()
             optimiser.step()
-    return dpsgd.evaluate(model, X_test, y_test)[1]
+    return models.evaluate(model, X_test, y_test)[1]
 
 
 def sweep(X, y) -> None:
@@ -98,7 +98,7 @@ def sweep(X, y) -> None:
     print("\nvalidation sweep (25 % of the training split held out; the test set unused)")
     print(f"{'batch fraction':>14} {'epochs':>6} {'lr':>4} {'C':>4} {'val acc ε=1':>12} {'val acc ε=2':>12}")
     for fraction, epochs, lr, C in itertools.product([0.2, 0.35], [30, 60], [1.0, 2.0, 4.0], [0.5, 1.0]):
-        accs = [dpsgd.evaluate(dpsgd.train(mlp(), X_a, y_a, target_epsilon=eps, epochs=epochs, lr=lr,
+        accs = [models.evaluate(dpsgd.train(mlp(), X_a, y_a, target_epsilon=eps, epochs=epochs, lr=lr,
                                            batch_size=round(fraction * len(X_a)), max_grad_norm=C,
                                            rng=0, progress=False).model, X_v, y_v)[1] for eps in (1, 2)]
         print(f"{fraction:>14} {epochs:>6} {lr:>4} {C:>4} {accs[0]:>12.3f} {accs[1]:>12.3f}")
@@ -122,9 +122,9 @@ def main() -> None:
     kit_acc = {}
     for eps in epsilons:
         trained = dpsgd.train(mlp(), X, y, target_epsilon=eps, rng=0, progress=False).model
-        kit_acc[eps] = dpsgd.evaluate(trained, X_test, y_test)[1]
+        kit_acc[eps] = models.evaluate(trained, X_test, y_test)[1]
         print(f"{eps:>5} {kit_acc[eps]:>10.3f} {opacus_accuracy(X, y, X_test, y_test, eps):>25.3f}")
-    plain = dpsgd.evaluate(dpsgd.train_non_private(mlp(), X, y, epochs=30, batch_size=64, lr=0.5, rng=0),
+    plain = models.evaluate(models.train_non_private(mlp(), X, y, epochs=30, batch_size=64, lr=0.5, rng=0),
                            X_test, y_test)[1]
     print(f"{'none':>5} {plain:>10.3f} {opacus_accuracy(X, y, X_test, y_test, None):>25.3f}")
     if args.sweep:

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from leptonkit import datasets, dpsgd, fl
+from leptonkit import datasets, fl, models
 
 SETTINGS = {"rounds": 20, "clients_per_round": 10, "local_epochs": 5, "batch_size": 10, "lr": 0.1}
 
@@ -45,7 +45,7 @@ def _data():
 
 def run_kit(clients, test) -> tuple[float, float]:
     start = time.perf_counter()
-    result = fl.fedavg(dpsgd.mlp(64, 10), clients, eval_data=test, rng=0, progress=False, **SETTINGS)
+    result = fl.fedavg(models.mlp(64, 10), clients, eval_data=test, rng=0, progress=False, **SETTINGS)
     return time.perf_counter() - start, result.history[-1]["accuracy"]
 
 
@@ -53,13 +53,13 @@ def run_loop(clients, test) -> tuple[float, float]:
     """The anchor's sequential loop, verbatim in spirit: one client after another."""
     start = time.perf_counter()
     rng = np.random.default_rng(0)
-    global_model = dpsgd.mlp(64, 10)
+    global_model = models.mlp(64, 10)
     weights = fl.get_weights(global_model)
     for _ in range(SETTINGS["rounds"]):
         chosen = rng.choice(len(clients), SETTINGS["clients_per_round"], replace=False)
         results, sizes = [], []
         for k in chosen:
-            model = dpsgd.mlp(64, 10)
+            model = models.mlp(64, 10)
             fl.set_weights(model, weights)
             X, y = torch.as_tensor(clients[k][0]), torch.as_tensor(clients[k][1]).long()
             optimiser = torch.optim.SGD(model.parameters(), lr=SETTINGS["lr"])
@@ -74,19 +74,19 @@ def run_loop(clients, test) -> tuple[float, float]:
         weights = [sum(a * r[j] for a, r in zip(share, results, strict=True)) for j in range(len(weights))]
     fl.set_weights(global_model, weights)
     seconds = time.perf_counter() - start
-    return seconds, dpsgd.evaluate(global_model, *test)[1]
+    return seconds, models.evaluate(global_model, *test)[1]
 
 
 def run_flower(clients, test) -> tuple[float, float]:
     start = time.perf_counter()
-    result = fl.run_on_flower(dpsgd.mlp(64, 10), clients, eval_data=test, **SETTINGS)
+    result = fl.run_on_flower(models.mlp(64, 10), clients, eval_data=test, **SETTINGS)
     return time.perf_counter() - start, result.history[-1]["accuracy"]
 
 
 def sweep(clients, test) -> None:
     """Rounds to 90 % for FedSGD and FedAvg, each at the best learning rate of a small grid."""
     def rounds(**kwargs) -> int:
-        history = fl.fedavg(dpsgd.mlp(64, 10), clients, clients_per_round=10, eval_data=test, rng=0,
+        history = fl.fedavg(models.mlp(64, 10), clients, clients_per_round=10, eval_data=test, rng=0,
                             progress=False, **kwargs).history
         return fl.rounds_to_accuracy(history, 0.90) or 10**9
 

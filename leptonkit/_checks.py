@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_bytes", "as_generator", "check_int", "check_real", "lesson_generator"]
+__all__ = ["RNG", "as_bytes", "as_generator", "check_int", "check_real", "lesson_generator"]
+
+#: What every ``rng`` parameter in the kit accepts: a numpy Generator, an int seed, or None.
+RNG = np.random.Generator | int | None
 
 
 def as_bytes(value: Any, name: str) -> bytes | memoryview:
@@ -32,7 +35,7 @@ def as_bytes(value: Any, name: str) -> bytes | memoryview:
 
 def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int within ``[low, high]``; raise ``TypeError``/``ValueError`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"{name} must be in {_interval(low, high)}, got {value}")
@@ -74,6 +77,8 @@ def lesson_generator(rng: Any) -> np.random.Generator | None:
     if rng is None or isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng must be a non-negative int seed, a Generator or None, got {rng}")
         return np.random.default_rng(int(rng))
     raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
 

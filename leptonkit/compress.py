@@ -4,7 +4,7 @@ Update compressors take the clients' updates as an array (K, P) and return the u
 server decodes together with the bytes each client sends, so that ``fl.fedavg(...,
 compress=...)`` counts real traffic. Model compressors return a compressed copy and its size.
 Every function reports bytes; the dense float32 size is ``4 · P``. Neighbours: ``fl`` (where the
-updates come from), ``dpsgd.evaluate`` (what compression costs in accuracy).
+updates come from), ``models.evaluate`` (what compression costs in accuracy).
 
 References: A. F. Aji and K. Heafield, *Sparse Communication for Distributed Gradient Descent*,
 EMNLP 2017 (top-k); D. Alistarh et al., *QSGD*, NeurIPS 2017 (stochastic quantisation);
@@ -121,7 +121,7 @@ def compression_frontier(model: nn.Module, X_test: Any, y_test: Any, *,
                          prune: Any = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98),
                          bits: Any = (2, 4, 8, 16, 32)) -> dict[str, np.ndarray]:
     """Test accuracy and size of :func:`compress_model` for every (prune, bits) pair, as flat arrays."""
-    from .dpsgd import evaluate
+    from .models import evaluate
 
     rows: dict[str, list] = {"prune": [], "bits": [], "bytes": [], "accuracy": []}
     for b in bits:

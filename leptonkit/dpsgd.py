@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import math
-import secrets
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +24,11 @@ from torch.func import functional_call, grad, vmap
 from tqdm.auto import tqdm
 
 from . import accounting
-from ._checks import check_int, check_real
+from ._checks import RNG, as_generator, check_int, check_real
+from .models import as_tensors, evaluate
 
-__all__ = ["DEFAULTS", "TrainResult", "add_noise", "clip_and_sum", "clipped_gradient_sum", "evaluate", "mlp",
-           "per_sample_gradients", "privacy_utility", "train", "train_non_private"]
+__all__ = ["DEFAULTS", "TrainResult", "add_noise", "clip_and_sum", "clipped_gradient_sum",
+           "per_sample_gradients", "privacy_utility", "train"]
 
 # Chosen on a validation split of scikit-learn's digits (not its test set): see bench/dpsgd_bench.py
 # --sweep. Expected batch size is a fraction of the data, so the defaults carry to other sizes.
@@ -64,26 +64,15 @@ def _check_model(model: Any) -> None:
 
 
 def _tensors(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    X_t = torch.as_tensor(np.asarray(X) if not isinstance(X, torch.Tensor) else X, dtype=torch.float32)
-    y_t = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).long()
-    if X_t.ndim < 2 or len(X_t) == 0:
-        raise ValueError("X must hold at least one sample, shaped (samples, features...)")
-    if y_t.ndim != 1 or len(y_t) != len(X_t):
-        raise ValueError(f"y must be one label per sample: X has {len(X_t)} samples, "
-                         f"y has shape {tuple(y_t.shape)}")
-    if not torch.isfinite(X_t).all():
-        raise ValueError("X must be finite (no NaN or infinity)")
+    X_t, y_t = as_tensors(X, y)
+    if X_t.ndim < 2:
+        raise ValueError("X must be shaped (samples, features...)")
     return X_t, y_t
 
 
-def _torch_generator(rng: Any) -> tuple[np.random.Generator, torch.Generator]:
+def _torch_generator(rng: RNG) -> tuple[np.random.Generator, torch.Generator]:
     """A numpy generator (batch sampling) and a torch generator (noise) from one ``rng``."""
-    if isinstance(rng, np.random.Generator):
-        np_rng = rng
-    elif rng is None:
-        np_rng = np.random.default_rng(secrets.randbits(128))
-    else:
-        np_rng = np.random.default_rng(rng)
+    np_rng = as_generator(rng)
     return np_rng, torch.Generator().manual_seed(int(np_rng.integers(2**63)))
 
 
@@ -237,43 +226,6 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
         h["epsilon"] = float(eps)
     return TrainResult(model=trained, epsilon=history[-1]["epsilon"], delta=delta, noise_multiplier=sigma,
                        sample_rate=q, steps=steps, history=history)
-
-
-def train_non_private(model: nn.Module, X: Any, y: Any, *, epochs: int = 30, batch_size: int = 64,
-                      lr: float = 0.5, rng: Any = None) -> nn.Module:
-    """Plain minibatch SGD on a copy of ``model`` (shuffled batches): the baseline for DP-SGD."""
-    _check_model(model)
-    X_t, y_t = _tensors(X, y)
-    epochs = check_int(epochs, "epochs", low=1)
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    lr = check_real(lr, "lr", low=0.0, low_open=True)
-    np_rng, _ = _torch_generator(rng)
-    trained = copy.deepcopy(model)
-    optimiser = torch.optim.SGD(trained.parameters(), lr=lr)
-    for _ in range(epochs):
-        order = torch.from_numpy(np_rng.permutation(len(X_t)))
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
-            optimiser.zero_grad()
-            nn.functional.cross_entropy(trained(X_t[batch]), y_t[batch]).backward()
-            optimiser.step()
-    return trained
-
-
-def evaluate(model: nn.Module, X: Any, y: Any) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of ``model`` on (X, y)."""
-    X_t, y_t = _tensors(X, y)
-    with torch.no_grad():
-        out = model(X_t)
-        return float(nn.functional.cross_entropy(out, y_t)), float((out.argmax(1) == y_t).float().mean())
-
-
-def mlp(n_inputs: int, n_classes: int, *, hidden: int = 64, seed: int = 0) -> nn.Module:
-    """A one-hidden-layer tanh network, initialised from ``seed``: the kit's small default model."""
-    torch.manual_seed(check_int(seed, "seed", low=0))
-    n_inputs, hidden = check_int(n_inputs, "n_inputs", low=1), check_int(hidden, "hidden", low=1)
-    return nn.Sequential(nn.Linear(n_inputs, hidden), nn.Tanh(),
-                         nn.Linear(hidden, check_int(n_classes, "n_classes", low=2)))
 
 
 def privacy_utility(model: nn.Module, X: Any, y: Any, X_test: Any, y_test: Any, *,

@@ -17,7 +17,22 @@ from typing import Any
 
 import numpy as np
 
-from . import accounting, attacks, audit, compress, crypto, datasets, dp, dpsgd, fl, he, masking, mpc, zkp
+from . import (
+    accounting,
+    attacks,
+    audit,
+    compress,
+    crypto,
+    datasets,
+    dp,
+    dpsgd,
+    fl,
+    he,
+    masking,
+    models,
+    mpc,
+    zkp,
+)
 from .errors import InsufficientShares, IntegrityError
 
 __all__ = ["NotYet", "check", "exercise_ids"]
@@ -247,7 +262,7 @@ LEAKED_RECORD_05 = 7   # the training record whose gradient leaks in notebook 05
 @_exercise("05.1", hint="Count the parameters: sum(p.numel() for p in model.parameters()); each is a "
                         "4-byte float32, sent once up per selected client.")
 def _bytes_up_per_client(answer: Any) -> bool:
-    expected = sum(p.numel() for p in dpsgd.mlp(64, 10).parameters()) * fl.BYTES_PER_PARAMETER
+    expected = sum(p.numel() for p in models.mlp(64, 10).parameters()) * fl.BYTES_PER_PARAMETER
     if int(answer) != expected:
         raise NotYet(f"{int(answer)} bytes is not one float32 per parameter of the 64-64-10 network.")
     return True
@@ -457,7 +472,7 @@ def _top_k_bytes(answer: Any) -> bool:
 
 def _frontier_09() -> dict:
     X, X_test, y, y_test = datasets.digits()
-    model = dpsgd.train_non_private(dpsgd.mlp(64, 10), X, y, epochs=30, rng=0)
+    model = models.train_non_private(models.mlp(64, 10), X, y, epochs=30, rng=0)
     return compress.compression_frontier(model, X_test, y_test)
 
 
@@ -532,7 +547,7 @@ def _first_patients_04(n: int = 32):
     import torch
 
     X, _, y, _ = datasets.digits()
-    return dpsgd.mlp(64, 10), torch.tensor(X[:n]), torch.tensor(y[:n])
+    return models.mlp(64, 10), torch.tensor(X[:n]), torch.tensor(y[:n])
 
 
 @_exercise("04.1", hint="dpsgd.per_sample_gradients(model, X_batch, y_batch), then dpsgd.clip_and_sum"
@@ -560,13 +575,13 @@ def _influence_of_one(answer: Any) -> bool:
     return _close(answer, change, rel=1e-4)
 
 
-@_exercise("04.3", hint="dpsgd.train(dpsgd.mlp(64, 10), X_train, y_train, target_epsilon=2, rng=0) on "
+@_exercise("04.3", hint="dpsgd.train(models.mlp(64, 10), X_train, y_train, target_epsilon=2, rng=0) on "
                         "the full training split; answer the TrainResult.")
 def _private_model_that_works(answer: Any) -> bool:
     if not isinstance(answer, dpsgd.TrainResult):
         raise NotYet(f"answer the TrainResult that dpsgd.train returns, not {type(answer).__name__}.")
     _, X_test, _, y_test = datasets.digits()
-    accuracy = dpsgd.evaluate(answer.model, X_test, y_test)[1]
+    accuracy = models.evaluate(answer.model, X_test, y_test)[1]
     if answer.epsilon > 2.0 or answer.delta > 1e-5:
         raise NotYet(f"this run spent (ε = {answer.epsilon:.3f}, δ = {answer.delta:g}), more than (2, 1e-5).")
     if accuracy < 0.85:

@@ -188,10 +188,10 @@ def dpsgd_explorer(result: Mapping[str, Any] | None = None, *, epsilon: float = 
     computed on 200 digits. The slider only looks it up.
     """
     if result is None:
-        from . import dpsgd
+        from . import dpsgd, models
         X, X_test, y, y_test = datasets.digits()
-        baseline = dpsgd.train_non_private(dpsgd.mlp(64, 10), X[:200], y[:200], epochs=100, rng=0)
-        result = dpsgd.privacy_utility(dpsgd.mlp(64, 10), X[:200], y[:200], X_test, y_test,
+        baseline = models.train_non_private(models.mlp(64, 10), X[:200], y[:200], epochs=100, rng=0)
+        result = dpsgd.privacy_utility(models.mlp(64, 10), X[:200], y[:200], X_test, y_test,
                                        epsilons=[1.0, 4.0], baseline=baseline)
     options = [float(e) for e in result["epsilon"]]
     controls = {"epsilon": w.SelectionSlider(description="ε", options=options,
@@ -288,9 +288,9 @@ def fedavg_explorer(data: tuple[np.ndarray, ...] | None = None, *, n_clients: in
     }
 
     def compute(n_clients: int, clients_per_round: int, local_epochs: int, alpha: float) -> list:
-        from . import dpsgd, fl
+        from . import fl, models
         per_round = min(clients_per_round, n_clients)   # the sliders may cross: C·K ≤ K
-        return fl.fedavg_on_partition(dpsgd.mlp(64, 10), X, y, n_clients=n_clients, alpha=alpha,
+        return fl.fedavg_on_partition(models.mlp(64, 10), X, y, n_clients=n_clients, alpha=alpha,
                                       rounds=FEDAVG_ROUNDS, clients_per_round=per_round,
                                       local_epochs=local_epochs, batch_size=10, lr=0.1,
                                       eval_data=(X_test, y_test), rng=0, progress=False).history
@@ -315,9 +315,9 @@ def compression_explorer(frontier: Mapping[str, np.ndarray] | None = None, *, pr
     computed for a network trained on digits. The sliders only look it up.
     """
     if frontier is None:
-        from . import compress, dpsgd
+        from . import compress, models
         X, X_test, y, y_test = datasets.digits()
-        model = dpsgd.train_non_private(dpsgd.mlp(64, 10), X, y, epochs=30, rng=0)
+        model = models.train_non_private(models.mlp(64, 10), X, y, epochs=30, rng=0)
         frontier = compress.compression_frontier(model, X_test, y_test)
     prunes = sorted({float(f) for f in frontier["prune"]})
     widths = sorted({int(b) for b in frontier["bits"]})

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from leptonkit import attacks, datasets, dp
+from leptonkit import attacks, datasets, dp, models
 
 
 def _four_se(p: float, n: int) -> float:
@@ -60,10 +60,10 @@ def test_kit_outputs_are_the_same_kind_of_number_whatever_the_input():
 def test_gradient_inversion_rebuilds_one_record_and_fails_on_a_sum_or_under_noise():
     import torch
 
-    from leptonkit import datasets, dpsgd
+    from leptonkit import datasets
 
     X, _, y, _ = datasets.digits()
-    model = dpsgd.mlp(64, 10)
+    model = models.mlp(64, 10)
     one = attacks.gradient_inversion(model, attacks.client_gradient(model, X[:1], y[:1]), n_features=64)
     assert one["label"] == y[0] and np.max(np.abs(one["reconstruction"] - X[0])) < 1e-3
     # the baseline an attacker gets for free: the average digit's distance to its nearest record
@@ -79,9 +79,9 @@ def test_gradient_inversion_rebuilds_one_record_and_fails_on_a_sum_or_under_nois
 
 
 def test_gradient_inversion_leaves_the_model_untouched():
-    from leptonkit import datasets, dpsgd
+    from leptonkit import datasets
 
     X, _, y, _ = datasets.digits()
-    model = dpsgd.mlp(64, 10)
+    model = models.mlp(64, 10)
     attacks.gradient_inversion(model, attacks.client_gradient(model, X[:1], y[:1]), n_features=64, steps=5)
     assert all(p.grad is None for p in model.parameters())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from leptonkit import compress, datasets, dpsgd
+from leptonkit import compress, datasets, models
 
 
 def test_top_k_keeps_exactly_the_largest_coordinates():
@@ -39,7 +39,7 @@ def test_quantised_values_are_on_the_grid_and_within_one_step():
 
 
 def test_model_pruning_and_quantisation_report_their_size():
-    model = dpsgd.mlp(64, 10)
+    model = models.mlp(64, 10)
     n = sum(p.numel() for p in model.parameters())
     same, dense = compress.compress_model(model)
     assert dense == 4 * n and all(torch.equal(a, b) for a, b in zip(same.parameters(), model.parameters(),
@@ -56,8 +56,8 @@ def test_model_pruning_and_quantisation_report_their_size():
 
 def test_pruning_costs_little_accuracy_until_it_costs_a_lot():
     X, X_test, y, y_test = datasets.digits()
-    model = dpsgd.train_non_private(dpsgd.mlp(64, 10), X, y, epochs=30, rng=0)
-    accuracy = {f: dpsgd.evaluate(compress.compress_model(model, prune=f, bits=8)[0], X_test, y_test)[1]
+    model = models.train_non_private(models.mlp(64, 10), X, y, epochs=30, rng=0)
+    accuracy = {f: models.evaluate(compress.compress_model(model, prune=f, bits=8)[0], X_test, y_test)[1]
                 for f in (0.0, 0.5, 0.99)}
     assert accuracy[0.0] > 0.9 and accuracy[0.5] > accuracy[0.0] - 0.05 and accuracy[0.99] < 0.5
 
@@ -68,8 +68,8 @@ def test_pruning_costs_little_accuracy_until_it_costs_a_lot():
     (lambda: compress.sparsify_top_k([["a"]], fraction=0.5), TypeError, "updates"),
     (lambda: compress.quantize_stochastic(np.ones((2, 3)), bits=0), ValueError, "bits"),
     (lambda: compress.quantize_stochastic(np.full((1, 2), np.nan)), ValueError, "finite"),
-    (lambda: compress.compress_model(dpsgd.mlp(4, 2), prune=1.0), ValueError, "prune"),
-    (lambda: compress.compress_model(dpsgd.mlp(4, 2), bits=1), ValueError, "bits"),
+    (lambda: compress.compress_model(models.mlp(4, 2), prune=1.0), ValueError, "prune"),
+    (lambda: compress.compress_model(models.mlp(4, 2), bits=1), ValueError, "bits"),
     (lambda: compress.compress_model("model"), TypeError, "model"),
 ])
 def test_bad_inputs(call, error, name):

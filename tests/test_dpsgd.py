@@ -13,7 +13,7 @@ from opacus.accountants import RDPAccountant
 from opacus.optimizers import DPOptimizer
 from torch import nn
 
-from leptonkit import attacks, datasets, dpsgd
+from leptonkit import attacks, datasets, dpsgd, models
 
 
 def _mlp(seed: int = 0) -> nn.Module:
@@ -110,7 +110,7 @@ def test_train_reports_opacus_epsilon_and_leaves_the_model_untouched(digits):
     assert 1.98 <= result.epsilon <= 2.0
     assert [h["epoch"] for h in result.history] == [1, 2, 3, 4, 5]
     assert all(a["epsilon"] < b["epsilon"] for a, b in zip(result.history, result.history[1:], strict=False))
-    assert dpsgd.evaluate(result.model, X_test, y_test)[1] > 0.5  # it learns something
+    assert models.evaluate(result.model, X_test, y_test)[1] > 0.5  # it learns something
 
 
 def test_train_is_reproducible_with_a_seed(digits):
@@ -152,7 +152,7 @@ def test_membership_inference_beats_overfitting_and_dp_bounds_it(digits):
     n = 100  # members: the first 100 training images; non-members: the first 100 test images
     torch.manual_seed(0)
     wide = nn.Sequential(nn.Linear(64, 256), nn.Tanh(), nn.Linear(256, 10))
-    overfit = dpsgd.train_non_private(wide, X[:n], y[:n], epochs=500, batch_size=16, lr=0.5, rng=0)
+    overfit = models.train_non_private(wide, X[:n], y[:n], epochs=500, batch_size=16, lr=0.5, rng=0)
     auc_plain = attacks.membership_inference_auc(overfit, X[:n], y[:n], X_test[:n], y_test[:n])
     private = dpsgd.train(wide, X[:n], y[:n], target_epsilon=1.0, rng=0, progress=False).model
     auc_dp = attacks.membership_inference_auc(private, X[:n], y[:n], X_test[:n], y_test[:n])

@@ -10,7 +10,21 @@ import numpy as np
 import pytest
 import torch
 
-from leptonkit import accounting, attacks, audit, compress, crypto, datasets, dp, dpsgd, fl, he, mpc, zkp
+from leptonkit import (
+    accounting,
+    attacks,
+    audit,
+    compress,
+    crypto,
+    datasets,
+    dp,
+    dpsgd,
+    fl,
+    he,
+    models,
+    mpc,
+    zkp,
+)
 from leptonkit.errors import IntegrityError
 from leptonkit.exercises import (
     EXPOSURES_06,
@@ -67,13 +81,13 @@ def _answers(tmp_path):
     z = accounting.noise_multiplier_for_epsilon(target_epsilon=3, sample_rate=0.01, steps=2000, delta=1e-5)
     intact, tampered, repaired = _logs(tmp_path)
     X, X_test, y, y_test = datasets.digits()
-    grads = dpsgd.per_sample_gradients(dpsgd.mlp(64, 10), torch.tensor(X[:32]), torch.tensor(y[:32]))
+    grads = dpsgd.per_sample_gradients(models.mlp(64, 10), torch.tensor(X[:32]), torch.tensor(y[:32]))
     clipped = int((dpsgd.clip_and_sum(grads, 3.0)[1] > 3.0).sum())
     total = dpsgd.clip_and_sum(grads, 0.5)[0]
     without = dpsgd.clip_and_sum({k: g[1:] for k, g in grads.items()}, 0.5)[0]
     influence = float(torch.sqrt(sum((total[k] - without[k]).pow(2).sum() for k in total)))
-    trained_eps2 = dpsgd.train(dpsgd.mlp(64, 10), X, y, target_epsilon=2.0, rng=0, progress=False)
-    small_eps8 = dpsgd.train(dpsgd.mlp(64, 10), X, y, target_epsilon=8.0, epochs=2, rng=0, progress=False)
+    trained_eps2 = dpsgd.train(models.mlp(64, 10), X, y, target_epsilon=2.0, rng=0, progress=False)
+    small_eps8 = dpsgd.train(models.mlp(64, 10), X, y, target_epsilon=8.0, epochs=2, rng=0, progress=False)
     sharings = np.stack([mpc.additive_share(x, 3) for x in EXPOSURES_06])
     partial = sharings.sum(axis=0, dtype=np.uint64)
     x_shares, y_shares = mpc.additive_share(np.array([6]), 3), mpc.additive_share(np.array([7]), 3)
@@ -82,11 +96,11 @@ def _answers(tmp_path):
     encrypted = sum((public.encrypt(s) for s in SALARIES_07[1:]), public.encrypt(SALARIES_07[0]))
     secret, lesson_public = zkp.schnorr_keypair(rng=SCHNORR_SEED_07)
     other_secret, _ = zkp.schnorr_keypair()
-    n_params = sum(p.numel() for p in dpsgd.mlp(64, 10).parameters())
+    n_params = sum(p.numel() for p in models.mlp(64, 10).parameters())
     skewed_labels = len(np.unique(y[fl.partition(y, 10, alpha=0.1, rng=0)[0]]))
     sigma_05 = accounting.noise_multiplier_for_epsilon(target_epsilon=5, sample_rate=0.1, steps=50,
                                                        delta=1e-5)
-    leak_model = dpsgd.mlp(64, 10)
+    leak_model = models.mlp(64, 10)
     record = slice(LEAKED_RECORD_05, LEAKED_RECORD_05 + 1)
     leaked = attacks.client_gradient(leak_model, X[record], y[record])
     rebuilt = attacks.gradient_inversion(leak_model, leaked, n_features=64)["reconstruction"]
@@ -95,7 +109,7 @@ def _answers(tmp_path):
     def eight_bit_fedavg(rounds, bits=8):
         def quantise(updates):
             return compress.quantize_stochastic(updates, bits=bits, rng=0)
-        return fl.fedavg(dpsgd.mlp(64, 10), fl_clients, rounds=rounds, clients_per_round=10, local_epochs=5,
+        return fl.fedavg(models.mlp(64, 10), fl_clients, rounds=rounds, clients_per_round=10, local_epochs=5,
                          batch_size=10, lr=0.1, compress=quantise, eval_data=(X_test, y_test), rng=0,
                          progress=False)
 

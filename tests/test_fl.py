@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from leptonkit import accounting, attacks, datasets, dpsgd, fl
+from leptonkit import accounting, attacks, datasets, fl, models
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_partition_bad_inputs(kwargs, error, name):
 
 def test_one_fedsgd_round_equals_one_gradient_step_on_the_union_for_unequal_clients(digits):
     X, _, y, _ = digits
-    model = dpsgd.mlp(64, 10, seed=3)
+    model = models.mlp(64, 10, seed=3)
     sizes = [3, 40, 17, 90]
     starts = np.cumsum([0, *sizes])
     clients = [(X[a:b], y[a:b]) for a, b in itertools.pairwise(starts)]
@@ -94,7 +94,7 @@ def test_one_fedsgd_round_equals_one_gradient_step_on_the_union_for_unequal_clie
 
 def test_one_client_equals_centralised_training(digits):
     X, _, y, _ = digits
-    model = dpsgd.mlp(64, 10, seed=4)
+    model = models.mlp(64, 10, seed=4)
     result = fl.fedavg(model, [(X[:200], y[:200])], rounds=4, local_epochs=3, batch_size=None, lr=0.3,
                        progress=False)
     reference = _gd_steps(model, X[:200], y[:200], lr=0.3, steps=12)
@@ -103,7 +103,7 @@ def test_one_client_equals_centralised_training(digits):
 
 def test_local_momentum_is_torch_sgds(digits):
     X, _, y, _ = digits
-    model = dpsgd.mlp(64, 10, seed=6)
+    model = models.mlp(64, 10, seed=6)
     reference = copy.deepcopy(model)
     optimiser = torch.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
     inputs, targets = torch.as_tensor(X[:60]), torch.as_tensor(y[:60]).long()
@@ -119,7 +119,7 @@ def test_local_momentum_is_torch_sgds(digits):
 def test_minibatch_local_sgd_on_one_client_matches_a_plain_loop(digits):
     # One client, one epoch, B = 10 over 25 samples: batches of 10, 10, 5 in the order fedavg drew.
     X, _, y, _ = digits
-    model = dpsgd.mlp(64, 10, seed=5)
+    model = models.mlp(64, 10, seed=5)
     generator = np.random.default_rng(0)
     generator.integers(2**63)                       # fedavg's torch seed
     generator.choice(1, size=1, replace=False)      # its client sampling
@@ -137,7 +137,7 @@ def test_minibatch_local_sgd_on_one_client_matches_a_plain_loop(digits):
 
 def test_callers_model_is_untouched_and_history_counts_traffic(digits):
     X, _, y, _ = digits
-    model = dpsgd.mlp(64, 10)
+    model = models.mlp(64, 10)
     before = [p.detach().clone() for p in model.parameters()]
     clients = [(X[p], y[p]) for p in fl.partition(y, 10, rng=0)]
     result = fl.fedavg(model, clients, rounds=3, clients_per_round=4, rng=0, progress=False)
@@ -150,15 +150,15 @@ def test_callers_model_is_untouched_and_history_counts_traffic(digits):
 def test_fedavg_learns_digits(digits):
     X, X_test, y, y_test = digits
     clients = [(X[p], y[p]) for p in fl.partition(y, 20, rng=0)]
-    result = fl.fedavg(dpsgd.mlp(64, 10), clients, rounds=10, clients_per_round=5, local_epochs=2,
+    result = fl.fedavg(models.mlp(64, 10), clients, rounds=10, clients_per_round=5, local_epochs=2,
                        batch_size=10, eval_data=(X_test, y_test), rng=0, progress=False)
     assert result.history[-1]["accuracy"] > 0.85
-    assert dpsgd.evaluate(result.model, X_test, y_test)[1] == pytest.approx(result.history[-1]["accuracy"])
+    assert models.evaluate(result.model, X_test, y_test)[1] == pytest.approx(result.history[-1]["accuracy"])
 
 
 def test_fedprox_term_pulls_clients_towards_the_global_model(digits):
     X, _, y, _ = digits
-    model = dpsgd.mlp(64, 10)
+    model = models.mlp(64, 10)
     start = torch.cat([p.reshape(-1) for p in model.parameters()])
 
     def moved(mu):
@@ -177,7 +177,7 @@ def test_robust_aggregators_resist_a_poisoning_client(digits):
     clients = [(X[p], y[p]) for p in fl.partition(y, 10, rng=0)]
 
     def accuracy(aggregator):
-        r = fl.fedavg(dpsgd.mlp(64, 10), clients, rounds=10, local_epochs=2, batch_size=20,
+        r = fl.fedavg(models.mlp(64, 10), clients, rounds=10, local_epochs=2, batch_size=20,
                       aggregator=attacks.model_poisoning(aggregator, attackers=[0, 1], scale=-10.0),
                       eval_data=(X_test, y_test), rng=0, progress=False)
         return r.history[-1]["accuracy"]
@@ -208,7 +208,7 @@ def test_trimmed_mean_drops_the_extremes():
 def test_dp_fedavg_reports_the_accountants_epsilon(digits):
     X, _, y, _ = digits
     clients = [(X[p], y[p]) for p in fl.partition(y, 50, rng=0)]
-    result = fl.fedavg(dpsgd.mlp(64, 10), clients, rounds=5, clients_per_round=10, clip_norm=1.0,
+    result = fl.fedavg(models.mlp(64, 10), clients, rounds=5, clients_per_round=10, clip_norm=1.0,
                        noise_multiplier=1.2, delta=1e-3, rng=0, progress=False)
     assert result.epsilon == pytest.approx(accounting.dpsgd_epsilon(noise_multiplier=1.2, sample_rate=0.2,
                                                                     steps=5, delta=1e-3))
@@ -219,7 +219,7 @@ def test_dp_fedavg_clips_each_update(digits):
     # Zero noise: the step is the sum of clipped updates over C·K, so its norm is at most S·|S_t|/(C·K).
     X, _, y, _ = digits
     clients = [(X[p], y[p]) for p in fl.partition(y, 8, rng=0)]
-    model = dpsgd.mlp(64, 10)
+    model = models.mlp(64, 10)
     start = torch.cat([p.reshape(-1) for p in model.parameters()])
     result = fl.fedavg(model, clients, rounds=1, clients_per_round=4, local_epochs=5, lr=1.0, clip_norm=0.01,
                        noise_multiplier=0.0, rng=0, progress=False)
@@ -249,17 +249,17 @@ def test_fedavg_bad_arguments(digits, kwargs, error, name):
     X, _, y, _ = digits
     clients = [(X[:10], y[:10]), (X[10:20], y[10:20]), (X[20:30], y[20:30])]
     with pytest.raises(error, match=name):
-        fl.fedavg(dpsgd.mlp(64, 10), clients, progress=False, **kwargs)
+        fl.fedavg(models.mlp(64, 10), clients, progress=False, **kwargs)
 
 
 def test_fedavg_bad_clients_and_models(digits):
     X, _, y, _ = digits
     with pytest.raises(ValueError, match="empty"):
-        fl.fedavg(dpsgd.mlp(64, 10), [(X[:10], y[:10]), (X[:0], y[:0])], rounds=1, progress=False)
+        fl.fedavg(models.mlp(64, 10), [(X[:10], y[:10]), (X[:0], y[:0])], rounds=1, progress=False)
     with pytest.raises(ValueError, match="clients"):
-        fl.fedavg(dpsgd.mlp(64, 10), [], rounds=1, progress=False)
+        fl.fedavg(models.mlp(64, 10), [], rounds=1, progress=False)
     with pytest.raises(ValueError, match=r"clients\[0\]"):
-        fl.fedavg(dpsgd.mlp(64, 10), [(X[:10], y[:9])], rounds=1, progress=False)
+        fl.fedavg(models.mlp(64, 10), [(X[:10], y[:9])], rounds=1, progress=False)
     with pytest.raises(TypeError, match="model"):
         fl.fedavg("model", [(X[:10], y[:10])], rounds=1, progress=False)
     with pytest.raises(ValueError, match="BatchNorm"):
@@ -281,8 +281,8 @@ def test_flower_runs_the_same_fedavg(digits):
     X, X_test, y, y_test = digits
     clients = [(X[p], y[p]) for p in fl.partition(y, 5, rng=0)]
     kwargs = {"rounds": 2, "batch_size": None, "lr": 0.5, "eval_data": (X_test, y_test)}
-    flower = fl.run_on_flower(dpsgd.mlp(64, 10), clients, **kwargs)
-    ours = fl.fedavg(dpsgd.mlp(64, 10), clients, progress=False, **kwargs)
+    flower = fl.run_on_flower(models.mlp(64, 10), clients, **kwargs)
+    ours = fl.fedavg(models.mlp(64, 10), clients, progress=False, **kwargs)
     assert [h["round"] for h in flower.history] == [1, 2]
     assert _max_difference(flower.model, ours.model) < 1e-5
     assert flower.history[-1]["accuracy"] == pytest.approx(ours.history[-1]["accuracy"])
