@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import dp
-from ._checks import check_int, check_real
+from ._checks import RNG, check_int, check_real
 
 __all__ = [
     "client_gradient",
@@ -66,7 +66,7 @@ def differencing_attack(count_all: float, count_without_target: float) -> bool:
 
 
 def differencing_success_rate(bits: np.ndarray, *, epsilon: float | None, trials: int,
-                              rng: Any = None) -> float:
+                              rng: RNG = None) -> float:
     """How often the differencing attack guesses a random customer's bit right.
 
     Each trial picks a target from ``bits``, releases the count of ones over everyone and over
@@ -95,7 +95,7 @@ def differencing_success_rate(bits: np.ndarray, *, epsilon: float | None, trials
 # --- floating point ---------------------------------------------------------------------------
 
 
-def naive_laplace_insecure(value: float, *, scale: float, rng: Any = None) -> float:
+def naive_laplace_insecure(value: float, *, scale: float, rng: RNG = None) -> float:
     """INSECURE textbook Laplace sampling: ``value ± scale·(−ln U)`` with U a uniform double.
 
     U takes the values k/2**53; the logarithm and the addition round to doubles, so the set of
@@ -132,7 +132,7 @@ def floating_point_attack(output: float, *, candidates: tuple[float, ...], scale
 
 
 def floating_point_attack_success_rate(*, epsilon: float, trials: int, sampler: str,
-                                       rng: Any = None) -> dict[str, float]:
+                                       rng: RNG = None) -> dict[str, float]:
     """Guess a secret bit (x = 0 or 1, sensitivity 1) from one Laplace release at ``epsilon``.
 
     ``sampler`` is ``"naive"`` (:func:`naive_laplace_insecure`) or ``"kit"``
@@ -291,7 +291,7 @@ def client_gradient(model: Any, X: Any, y: Any) -> list:
 
 
 def gradient_inversion(model: Any, gradient: Sequence, *, n_features: int, steps: int = 100,
-                       rng: Any = 0) -> dict[str, Any]:
+                       rng: RNG = 0) -> dict[str, Any]:
     """Deep Leakage from Gradients (Zhu et al., NeurIPS 2019): rebuild a client's input from its gradient.
 
     The attacker (the server) starts from random noise and adjusts a dummy input until the

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_generator, check_int, check_real
+from ._checks import RNG, as_generator, check_int, check_real
 
 __all__ = ["DENSE_BYTES", "INDEX_BYTES", "compress_model", "compression_frontier", "dense_bytes",
            "quantize_stochastic", "sparsify_top_k"]
@@ -64,7 +64,7 @@ def sparsify_top_k(updates: Any, *, fraction: float) -> tuple[np.ndarray, int]:
     return out, k * (DENSE_BYTES + INDEX_BYTES)
 
 
-def quantize_stochastic(updates: Any, *, bits: int = 8, rng: Any = None) -> tuple[np.ndarray, int]:
+def quantize_stochastic(updates: Any, *, bits: int = 8, rng: RNG = None) -> tuple[np.ndarray, int]:
     """Quantise each client's update to 2^bits levels between its min and max, rounding at random.
 
     A value between two levels rounds up with probability proportional to its distance from

@@ -6,19 +6,17 @@ hospital's records so the lessons read true, but no real person is in them.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from ._checks import check_int
+from ._checks import RNG, check_int
 
 __all__ = ["bank_customers", "breast_cancer", "digits", "hospital_patients", "town_register"]
 
 REGIONS = ("North", "South", "East", "West", "Harbour", "Old Town", "Hills", "Riverside")
 
 
-def bank_customers(n: int = 5000, *, rng: Any = 0) -> pd.DataFrame:
+def bank_customers(n: int = 5000, *, rng: RNG = 0) -> pd.DataFrame:
     """A synthetic customer table for Harbour Bank: one row per customer.
 
     Columns: ``customer`` (an id), ``age`` (18–90), ``region``, ``balance`` (EUR, log-normal,
@@ -51,7 +49,7 @@ DIAGNOSES = ("hypertension", "type 2 diabetes", "asthma", "depression", "migrain
 _DIAGNOSIS_P = (0.22, 0.14, 0.12, 0.12, 0.1, 0.1, 0.02, 0.18)
 
 
-def town_register(n: int = 20_000, *, rng: Any = 0) -> pd.DataFrame:
+def town_register(n: int = 20_000, *, rng: RNG = 0) -> pd.DataFrame:
     """A synthetic public register of a town (think electoral roll): who lives where.
 
     Columns: ``name``, ``phone`` (``+44 7700 ``and six digits), ``postcode`` (30 codes,
@@ -71,7 +69,7 @@ def town_register(n: int = 20_000, *, rng: Any = 0) -> pd.DataFrame:
     })
 
 
-def hospital_patients(register: pd.DataFrame, n: int = 2000, *, rng: Any = 1) -> pd.DataFrame:
+def hospital_patients(register: pd.DataFrame, n: int = 2000, *, rng: RNG = 1) -> pd.DataFrame:
     """A synthetic patient table drawn from ``register``: each patient with a diagnosis.
 
     The rows carry the register's identity columns, so notebook 08 can "de-identify" them and

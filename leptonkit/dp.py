@@ -33,7 +33,9 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
-from ._checks import as_generator, check_int, check_real
+from . import accounting
+from ._checks import RNG, as_generator, check_int, check_real
+from .accounting import PrivacyAccountant, PrivacyCost
 
 __all__ = [
     "compare_mechanisms",
@@ -93,7 +95,7 @@ def _bounds(lower: Any, upper: Any) -> tuple[float, float]:
     return lower, upper
 
 
-def _uniform_below(rng: Any) -> Callable[[int], int]:
+def _uniform_below(rng: RNG) -> Callable[[int], int]:
     """A function ``draw(n)`` returning a uniform integer in [0, n): OS CSPRNG when rng is None."""
     if rng is None:
         return secrets.randbelow
@@ -115,7 +117,8 @@ def laplace_grid(sensitivity: float) -> float:
 
 
 def laplace_mechanism(value: float | np.ndarray, *, sensitivity: float, epsilon: float,
-                      rng: Any = None) -> float | np.ndarray:
+                      rng: RNG = None, accountant: PrivacyAccountant | None = None,
+                      label: str = "laplace_mechanism") -> float | np.ndarray:
     """Release ``value`` with Laplace noise of scale Δ/ε, ε-DP, safe from floating-point attacks.
 
     Textbook Laplace sampling on doubles leaks the input through the pattern of reachable
@@ -136,11 +139,14 @@ def laplace_mechanism(value: float | np.ndarray, *, sensitivity: float, epsilon:
         Δ > 0 (how much one person can change ``value``, in L1 over all elements) and ε > 0.
     rng
         None (noise from the OS CSPRNG), an int seed or a ``numpy.random.Generator``.
+    accountant, label
+        A :class:`~leptonkit.accounting.PrivacyAccountant` to check before and book after (with
+        ``label``); a scalar is booked as the discrete Laplace it is, an array as an ε-DP release.
 
     Example
     -------
-    >>> round(laplace_mechanism(42.0, sensitivity=1, epsilon=1.0, rng=0), 3)
-    42.997
+    >>> laplace_mechanism(42.0, sensitivity=1, epsilon=1.0, rng=0)
+    41.73046875
     """
     delta_f, eps = _sensitivity(sensitivity), _epsilon(epsilon)
     arr = _numeric(value, "value")
@@ -148,19 +154,30 @@ def laplace_mechanism(value: float | np.ndarray, *, sensitivity: float, epsilon:
     if np.max(np.abs(arr)) > 2.0**50 * grid:
         raise ValueError(f"value must be at most {2.0**50 * grid:g} in magnitude for sensitivity "
                          f"{delta_f:g} (the output grid must stay exact in floating point)")
-    steps = math.floor(delta_f / grid) + 1  # integer sensitivity on the grid, rounding included
-    noise = _discrete_laplace_array(Fraction(steps) / _fraction_at_most(eps), arr.size, rng)
-    released = (np.rint(arr / grid).ravel() + noise) * grid
+    steps = _grid_steps(delta_f)
+    cost = (PrivacyCost.discrete_laplace(decay=eps / steps, sensitivity=steps) if arr.size == 1
+            else PrivacyCost.pure(eps))
+    with accounting.charge(accountant, cost, label=label):
+        noise = _discrete_laplace_array(Fraction(steps) / _fraction_at_most(eps), arr.size, rng)
+        released = (np.rint(arr / grid).ravel() + noise) * grid
     return float(released[0]) if np.ndim(value) == 0 else released.reshape(arr.shape)
 
 
+def _grid_steps(sensitivity: float) -> int:
+    """Δ in grid units, rounding included: the integer sensitivity of the noise on the grid."""
+    return math.floor(sensitivity / laplace_grid(sensitivity)) + 1
+
+
 def geometric_mechanism(count: int | np.ndarray, *, epsilon: float, sensitivity: int = 1,
-                        rng: Any = None) -> int | np.ndarray:
+                        rng: RNG = None, accountant: PrivacyAccountant | None = None,
+                        label: str = "geometric_mechanism") -> int | np.ndarray:
     """Release an integer count with two-sided geometric (discrete Laplace) noise: ε-DP.
 
     P[noise = k] ∝ exp(-ε|k|/Δ) over the integers (Ghosh, Roughgarden and Sundararajan 2009),
     sampled exactly with integer arithmetic (Canonne, Kamath and Steinke 2020). Outputs are
-    integers, so there is nothing for a floating-point attack to read.
+    integers, so there is nothing for a floating-point attack to read. ``sensitivity`` is the
+    L1 sensitivity of the whole array. With ``accountant`` a scalar is booked as the discrete
+    Laplace it is, an array as an ε-DP release (``dp_histogram`` books its exact cost).
     """
     eps = _epsilon(epsilon)
     steps = check_int(sensitivity, "sensitivity", low=1)
@@ -169,9 +186,16 @@ def geometric_mechanism(count: int | np.ndarray, *, epsilon: float, sensitivity:
         raise ValueError("count must not be empty")
     if not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"count must be an integer or an integer array, got dtype {arr.dtype}")
-    noise = _discrete_laplace_array(Fraction(steps) / _fraction_at_most(eps), arr.size, rng)
-    released = arr.ravel().astype(np.int64) + noise
+    cost = (PrivacyCost.discrete_laplace(decay=eps / steps, sensitivity=steps) if arr.size == 1
+            else PrivacyCost.pure(eps))
+    with accounting.charge(accountant, cost, label=label):
+        released = _geometric(arr, eps, steps, rng)
     return int(released[0]) if arr.ndim == 0 else released.reshape(arr.shape)
+
+
+def _geometric(arr: np.ndarray, eps: float, steps: int, rng: RNG) -> np.ndarray:
+    noise = _discrete_laplace_array(Fraction(steps) / _fraction_at_most(eps), arr.size, rng)
+    return arr.ravel().astype(np.int64) + noise
 
 
 def _fraction_at_most(x: float, max_denominator: int = 2**20) -> Fraction:
@@ -180,7 +204,7 @@ def _fraction_at_most(x: float, max_denominator: int = 2**20) -> Fraction:
     return f if f > 0 else Fraction(x)
 
 
-def _discrete_laplace_array(scale: Fraction, size: int, rng: Any) -> np.ndarray:
+def _discrete_laplace_array(scale: Fraction, size: int, rng: RNG) -> np.ndarray:
     draw = _uniform_below(rng)
     return np.fromiter((_discrete_laplace(scale, draw) for _ in range(size)), dtype=np.int64,
                        count=size)
@@ -277,16 +301,20 @@ def gaussian_epsilon(*, sigma: float, sensitivity: float, delta: float) -> float
 
 
 def gaussian_mechanism(value: float | np.ndarray, *, sensitivity: float, epsilon: float,
-                       delta: float, rng: Any = None) -> float | np.ndarray:
+                       delta: float, rng: RNG = None, accountant: PrivacyAccountant | None = None,
+                       label: str = "gaussian_mechanism") -> float | np.ndarray:
     """Release ``value`` with N(0, σ²) noise, σ from the analytic calibration: (ε, δ)-DP.
 
     ``sensitivity`` is the L2 sensitivity of the whole array. The noise is numpy's textbook
     floating-point normal sampler, as in Opacus: it is *not* hardened against
-    floating-point attacks; where that matters use :func:`laplace_mechanism`.
+    floating-point attacks; where that matters use :func:`laplace_mechanism`. With
+    ``accountant`` the release is booked as the Gaussian it is, so many of them compose tightly.
     """
     arr = _numeric(value, "value")
     sigma = gaussian_sigma(sensitivity=sensitivity, epsilon=epsilon, delta=delta)
-    released = arr + as_generator(rng).normal(0.0, sigma, size=arr.shape)
+    cost = PrivacyCost.gaussian(sigma / _sensitivity(sensitivity), epsilon=epsilon, delta=delta)
+    with accounting.charge(accountant, cost, label=label):
+        released = arr + as_generator(rng).normal(0.0, sigma, size=arr.shape)
     return float(released) if np.ndim(value) == 0 else released
 
 
@@ -302,16 +330,21 @@ def exponential_mechanism_probabilities(utilities: Sequence[float], *, epsilon: 
 
 
 def exponential_mechanism(utilities: Sequence[float], *, epsilon: float, sensitivity: float,
-                          rng: Any = None) -> int:
+                          rng: RNG = None, accountant: PrivacyAccountant | None = None,
+                          label: str = "exponential_mechanism") -> int:
     """Choose an index with probability ∝ exp(ε·u / 2Δ): ε-DP selection of a high-utility option.
 
     ``sensitivity`` is how much one person can change any one utility.
     """
     p = exponential_mechanism_probabilities(utilities, epsilon=epsilon, sensitivity=sensitivity)
-    return int(as_generator(rng).choice(len(p), p=p))
+    with accounting.charge(accountant, PrivacyCost.pure(epsilon), label=label):
+        choice = int(as_generator(rng).choice(len(p), p=p))
+    return choice
 
 
-def randomized_response(truth: Sequence[bool], *, epsilon: float, rng: Any = None) -> np.ndarray:
+def randomized_response(truth: Sequence[bool], *, epsilon: float, rng: RNG = None,
+                        accountant: PrivacyAccountant | None = None,
+                        label: str = "randomized_response") -> np.ndarray:
     """Each person reports their true bit with probability e^ε/(1 + e^ε), else its opposite: ε-DP.
 
     Warner's 1965 survey technique; every respondent is protected locally, before any curator.
@@ -322,7 +355,8 @@ def randomized_response(truth: Sequence[bool], *, epsilon: float, rng: Any = Non
     if bits.dtype != bool and not np.isin(bits, (0, 1)).all():
         raise TypeError("truth must hold booleans or 0/1 values")
     keep = _keep_probability(epsilon)
-    flips = as_generator(rng).random(bits.shape) >= keep
+    with accounting.charge(accountant, PrivacyCost.pure(epsilon), label=label):
+        flips = as_generator(rng).random(bits.shape) >= keep
     return np.logical_xor(bits.astype(bool), flips)
 
 
@@ -346,15 +380,20 @@ def randomized_response_estimate(responses: Sequence[bool], *, epsilon: float) -
 # --- queries on data: clip to declared bounds, then add calibrated noise ---------------------
 
 
-def dp_count(values: Sequence[Any], *, epsilon: float, rng: Any = None) -> int:
+def dp_count(values: Sequence[Any], *, epsilon: float, rng: RNG = None,
+             accountant: PrivacyAccountant | None = None, label: str = "dp_count") -> int:
     """ε-DP count of records. Sensitivity 1: one person adds or removes one record."""
-    if len(values) == 0:
+    try:
+        n = len(values)
+    except TypeError:
+        raise TypeError(f"values must be a sequence of records, got {type(values).__name__}") from None
+    if n == 0:
         raise ValueError("values must not be empty")
-    return geometric_mechanism(len(values), epsilon=epsilon, rng=rng)
+    return geometric_mechanism(n, epsilon=epsilon, rng=rng, accountant=accountant, label=label)
 
 
 def dp_sum(values: Sequence[float], *, lower: float, upper: float, epsilon: float,
-           rng: Any = None) -> float:
+           rng: RNG = None, accountant: PrivacyAccountant | None = None, label: str = "dp_sum") -> float:
     """ε-DP sum of values clipped to [lower, upper].
 
     Sensitivity max(|lower|, |upper|): adding or removing one clipped value changes the sum by
@@ -362,27 +401,38 @@ def dp_sum(values: Sequence[float], *, lower: float, upper: float, epsilon: floa
     """
     lower, upper = _bounds(lower, upper)
     clipped = np.clip(_numeric(values), lower, upper)
-    sensitivity = max(abs(lower), abs(upper)) or 1.0  # bounds [0, 0]: the sum is always 0
-    return laplace_mechanism(float(clipped.sum()), sensitivity=sensitivity, epsilon=epsilon, rng=rng)
+    return laplace_mechanism(float(clipped.sum()), sensitivity=_sum_sensitivity(lower, upper),
+                             epsilon=epsilon, rng=rng, accountant=accountant, label=label)
+
+
+def _sum_sensitivity(lower: float, upper: float) -> float:
+    return max(abs(lower), abs(upper)) or 1.0  # bounds [0, 0]: the sum is always 0
 
 
 def dp_mean(values: Sequence[float], *, lower: float, upper: float, epsilon: float,
-            rng: Any = None) -> float:
+            rng: RNG = None, accountant: PrivacyAccountant | None = None, label: str = "dp_mean") -> float:
     """ε-DP mean of values clipped to [lower, upper]: a noisy sum over a noisy count.
 
     ε is split in half between :func:`dp_sum` and :func:`dp_count` (basic composition); the
-    ratio is post-processed into [lower, upper], which costs no privacy.
+    ratio is post-processed into [lower, upper], which costs no privacy. With ``accountant``
+    both halves are booked as one spend.
     """
     lower, upper = _bounds(lower, upper)
     eps = _epsilon(epsilon)
+    _numeric(values)
+    steps = _grid_steps(_sum_sensitivity(lower, upper))
+    cost = PrivacyCost.compose(PrivacyCost.discrete_laplace(decay=eps / 2 / steps, sensitivity=steps),
+                               PrivacyCost.discrete_laplace(decay=eps / 2, sensitivity=1))
     generator = None if rng is None else as_generator(rng)
-    total = dp_sum(values, lower=lower, upper=upper, epsilon=eps / 2, rng=generator)
-    count = dp_count(values, epsilon=eps / 2, rng=generator)
+    with accounting.charge(accountant, cost, label=label):
+        total = dp_sum(values, lower=lower, upper=upper, epsilon=eps / 2, rng=generator)
+        count = dp_count(values, epsilon=eps / 2, rng=generator)
     return float(np.clip(total / max(count, 1), lower, upper))
 
 
 def dp_histogram(values: Sequence[float], *, bins: Sequence[float], epsilon: float,
-                 rng: Any = None) -> np.ndarray:
+                 rng: RNG = None, accountant: PrivacyAccountant | None = None,
+                 label: str = "dp_histogram") -> np.ndarray:
     """ε-DP counts of values in the bins with the given edges (chosen without looking at the data).
 
     Sensitivity 1: one person falls in one bin. Values outside the edges are not counted.
@@ -391,8 +441,12 @@ def dp_histogram(values: Sequence[float], *, bins: Sequence[float], epsilon: flo
     edges = _numeric(bins, "bins")
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise ValueError("bins must be at least two strictly increasing edges")
+    eps = _epsilon(epsilon)
     counts, _ = np.histogram(_numeric(values), bins=edges)
-    return geometric_mechanism(counts, epsilon=epsilon, rng=rng)
+    # one person moves one bin by one: the exact cost is one discrete Laplace (parallel composition)
+    with accounting.charge(accountant, PrivacyCost.discrete_laplace(decay=eps, sensitivity=1), label=label):
+        released = _geometric(counts, eps, 1, rng)
+    return released
 
 
 # --- what the notebooks compare -------------------------------------------------------------

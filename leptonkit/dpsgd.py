@@ -161,14 +161,17 @@ def add_noise(summed: dict[str, torch.Tensor], *, noise_multiplier: float, max_g
 def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = None,
           noise_multiplier: float | None = None, delta: float = 1e-5, epochs: int | None = None,
           batch_size: int | None = None, max_grad_norm: float | None = None, lr: float | None = None,
-          rng: Any = None, progress: bool = True) -> TrainResult:
+          rng: RNG = None, progress: bool = False, accountant: accounting.PrivacyAccountant | None = None,
+          label: str = "dpsgd.train") -> TrainResult:
     """Train a copy of ``model`` with DP-SGD on (X, y); the caller's model is left untouched.
 
     Give exactly one of ``target_epsilon`` (the noise is calibrated by Opacus's RDP accountant
     to reach it after ``epochs``) or ``noise_multiplier`` (σ/C; ε is then reported). Batches are
     Poisson samples with rate q = batch_size / n (``batch_size`` is the *expected* size); the
     noisy gradient sum is divided by that expected size and applied with plain SGD at ``lr``.
-    Unset settings come from :data:`DEFAULTS`.
+    Unset settings come from :data:`DEFAULTS`. With ``accountant``, the run's cost (a
+    Poisson-subsampled Gaussian, σ, q, steps) is checked before training starts and booked when
+    it ends; a refused or failed run spends nothing.
 
     Raises
     ------
@@ -197,7 +200,23 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
                                                         steps=steps, delta=delta)
     else:
         sigma = check_real(noise_multiplier, "noise_multiplier", low=0.0)
+    with warnings.catch_warnings():  # Opacus's default orders, so ε equals its accountant's exactly
+        warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
+        epsilons = (accounting.dpsgd_epsilon_curve(noise_multiplier=sigma, sample_rate=q, delta=delta,
+                                                   steps=[(e + 1) * steps_per_epoch for e in range(epochs)])
+                    if sigma > 0 else [math.inf] * epochs)
+    cost = accounting.PrivacyCost.gaussian(sigma, sample_rate=q, steps=steps, epsilon=float(epsilons[-1]),
+                                           delta=delta)
+    with accounting.charge(accountant, cost, label=label):
+        return _train(model, X_t, y_t, sigma=sigma, q=q, batch_size=batch_size, C=C, lr=lr, delta=delta,
+                      epochs=epochs, steps_per_epoch=steps_per_epoch, epsilons=epsilons, rng=rng,
+                      progress=progress)
 
+
+def _train(model: nn.Module, X_t: torch.Tensor, y_t: torch.Tensor, *, sigma: float, q: float, batch_size: int,
+           C: float, lr: float, delta: float, epochs: int, steps_per_epoch: int, epsilons: Any, rng: RNG,
+           progress: bool) -> TrainResult:
+    n = len(X_t)
     np_rng, torch_rng = _torch_generator(rng)
     trained = copy.deepcopy(model)
     params = dict(trained.named_parameters())
@@ -217,19 +236,14 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
         loss, accuracy = evaluate(trained, X_t, y_t)
         history.append({"epoch": epoch + 1, "loss": loss, "accuracy": accuracy})
         bar.set_postfix(loss=f"{loss:.3f}")
-    with warnings.catch_warnings():  # Opacus's default orders, so ε equals its accountant's exactly
-        warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
-        epsilons = (accounting.dpsgd_epsilon_curve(noise_multiplier=sigma, sample_rate=q, delta=delta,
-                                                   steps=[h["epoch"] * steps_per_epoch for h in history])
-                    if sigma > 0 else [math.inf] * len(history))
     for h, eps in zip(history, epsilons, strict=True):
         h["epsilon"] = float(eps)
     return TrainResult(model=trained, epsilon=history[-1]["epsilon"], delta=delta, noise_multiplier=sigma,
-                       sample_rate=q, steps=steps, history=history)
+                       sample_rate=q, steps=epochs * steps_per_epoch, history=history)
 
 
 def privacy_utility(model: nn.Module, X: Any, y: Any, X_test: Any, y_test: Any, *,
-                    epsilons: list[float], baseline: nn.Module, rng: Any = 0) -> dict[str, Any]:
+                    epsilons: list[float], baseline: nn.Module, rng: RNG = 0) -> dict[str, Any]:
     """Test accuracy and membership-inference AUC of DP-SGD at each ε, beside a non-private model.
 
     Each ε trains a copy of ``model`` with :func:`train` (defaults, δ = 1e-5); the attack is

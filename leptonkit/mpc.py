@@ -30,6 +30,7 @@ import functools
 import math
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ._checks import check_int, lesson_generator
+from ._checks import RNG, check_int, lesson_generator
 from .errors import InsufficientShares
 
 __all__ = [
@@ -75,7 +76,7 @@ _BLOCK = 1 << 16          # values per block when encoding: a float temporary th
 # --- randomness -------------------------------------------------------------------------------
 
 
-def _random_bytes(n: int, rng: Any) -> bytes:
+def _random_bytes(n: int, rng: RNG) -> bytes:
     """n random bytes: a CSPRNG keystream when rng is None, else the lesson's reproducible generator."""
     if rng is None:
         return _keystream(os.urandom(32), n).tobytes()
@@ -93,12 +94,12 @@ def _keystream(key: bytes, n: int, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def _random_ring(shape: tuple[int, ...], rng: Any) -> np.ndarray:
+def _random_ring(shape: tuple[int, ...], rng: RNG) -> np.ndarray:
     """Uniform elements of Z_2^64 with the given shape."""
     return _fill_random_ring(np.empty(shape, dtype=np.uint64), rng)
 
 
-def _fill_random_ring(out: np.ndarray, rng: Any) -> np.ndarray:
+def _fill_random_ring(out: np.ndarray, rng: RNG) -> np.ndarray:
     """Fill a contiguous uint64 array with uniform elements of Z_2^64, in place."""
     if rng is None:
         return _keystream(os.urandom(32), out.nbytes, out)
@@ -106,14 +107,14 @@ def _fill_random_ring(out: np.ndarray, rng: Any) -> np.ndarray:
     return out
 
 
-def _random_below(prime: int, rng: Any) -> int:
+def _random_below(prime: int, rng: RNG) -> int:
     if rng is None:
         return secrets.randbelow(prime)
     # 64 bits more than the prime has: the modulo's bias is below 2^-64 (a lesson's generator only)
     return int.from_bytes(lesson_generator(rng).bytes(prime.bit_length() // 8 + 9), "big") % prime
 
 
-def _random_field_array(shape: tuple[int, ...], rng: Any) -> np.ndarray:
+def _random_field_array(shape: tuple[int, ...], rng: RNG) -> np.ndarray:
     """Uniform elements of Z_p, p = 2^31 − 1, as int64: 31 random bits, rejecting the one value p."""
     count = int(np.prod(shape, dtype=np.int64))
     out = np.empty(0, dtype=np.int64)
@@ -137,7 +138,7 @@ def _ring_array(values: Any, name: str) -> np.ndarray:
     return arr.astype(np.int64).view(np.uint64)  # two's complement: -1 is 2^64 − 1
 
 
-def additive_share(secret: Any, n_parties: int, *, rng: Any = None) -> np.ndarray:
+def additive_share(secret: Any, n_parties: int, *, rng: RNG = None) -> np.ndarray:
     """Split integers into ``n_parties`` additive shares over Z_2^64.
 
     Parameters
@@ -274,7 +275,7 @@ def _is_prime_below_2_64(n: int) -> bool:
 
 
 def shamir_share(secret: Any, *, threshold: int, n_parties: int, prime: int | None = None,
-                 rng: Any = None) -> list[Share]:
+                 rng: RNG = None) -> list[Share]:
     """Shamir's (t, n) sharing: any ``threshold`` shares reconstruct, fewer reveal nothing.
 
     Parameters
@@ -323,7 +324,7 @@ def shamir_share(secret: Any, *, threshold: int, n_parties: int, prime: int | No
 
 
 def _shamir_share_array(secret: np.ndarray, threshold: int, n_parties: int, prime: int, sharing: int,
-                        rng: Any) -> list[Share]:
+                        rng: RNG) -> list[Share]:
     if prime != VECTOR_PRIME:
         raise ValueError(f"prime must be VECTOR_PRIME (2^31 - 1) for array secrets, got {prime}")
     if not np.issubdtype(secret.dtype, np.integer):
@@ -425,7 +426,7 @@ def consistent_secrets(shares: list[Share], *, threshold: int, prime: int) -> np
 
 
 def coalition_knowledge(*, threshold: int, n_parties: int, holders: int, secret: int = 7, prime: int = 11,
-                        rng: Any = 0) -> dict[str, np.ndarray]:
+                        rng: RNG = 0) -> dict[str, np.ndarray]:
     """What coalitions of each size can do with a (t, n) sharing of ``secret`` in a tiny field.
 
     Returns ``sizes`` (1..n), ``can`` and ``cannot`` (how many coalitions of each size can or
@@ -458,7 +459,7 @@ class BeaverTriple:
         return f"BeaverTriple(parties={self.a.shape[0]}, shape={self.a.shape[1:]}, shares=<hidden>)"
 
 
-def beaver_triple(shape: tuple[int, ...] | int, n_parties: int, *, rng: Any = None) -> BeaverTriple:
+def beaver_triple(shape: tuple[int, ...] | int, n_parties: int, *, rng: RNG = None) -> BeaverTriple:
     """A trusted dealer's triple: shares of uniform a, b and of c = a·b (elementwise, mod 2^64)."""
     shape, rng = ((shape,) if isinstance(shape, int) else tuple(shape)), lesson_generator(rng)
     a, b = _random_ring(shape, rng), _random_ring(shape, rng)
@@ -490,7 +491,7 @@ def beaver_multiply(x_shares: np.ndarray, y_shares: np.ndarray,
     return {"epsilon": epsilon, "delta": delta, "z": z}
 
 
-def secure_dot(x_shares: np.ndarray, y_shares: np.ndarray, *, rng: Any = None) -> np.ndarray:
+def secure_dot(x_shares: np.ndarray, y_shares: np.ndarray, *, rng: RNG = None) -> np.ndarray:
     """Shares of the dot product of two shared vectors (last axis): elementwise Beaver, then local sums.
 
     For fixed-point inputs the result carries 2·FRACTIONAL_BITS fractional bits.
@@ -549,8 +550,20 @@ def _self_mask(seed: int, out: np.ndarray) -> np.ndarray:
     return _keystream(seed.to_bytes(32, "big"), out.nbytes, out)
 
 
+def _client_indices(dropouts: Any, n: int) -> list[int]:
+    """``dropouts`` — one index or any collection of them (set, list, range, array) — sorted, unique."""
+    if isinstance(dropouts, (int, np.integer)) and not isinstance(dropouts, bool):
+        dropouts = [dropouts]
+    elif isinstance(dropouts, np.ndarray):
+        dropouts = dropouts.ravel().tolist()
+    elif isinstance(dropouts, (str, bytes)) or not isinstance(dropouts, Iterable):
+        raise TypeError(f"dropouts must be a client index or a collection of them, "
+                        f"got {type(dropouts).__name__}")
+    return sorted({check_int(d, "dropouts", low=0, high=n - 1) for d in dropouts})
+
+
 def secure_aggregate(updates: Any, *, dropouts: Any = (), threshold: int | None = None,
-                     rng: Any = None) -> SecureAggregation:
+                     rng: RNG = None) -> SecureAggregation:
     """Sum the clients' vectors so that the server learns the sum and nothing else (Bonawitz et al. 2017).
 
     Each client u encodes its update in fixed point and adds two kinds of mask:
@@ -572,7 +585,8 @@ def secure_aggregate(updates: Any, *, dropouts: Any = (), threshold: int | None 
     updates
         Array of shape (n_clients, length): one real vector per client, n_clients >= 3.
     dropouts
-        Indices of the clients that drop out after sharing their seeds.
+        The clients that drop out after sharing their seeds: one index or any collection of
+        them (a set, list, range or array).
     threshold
         Shares needed to recover a seed; default a majority, ⌊n/2⌋ + 1.
     rng
@@ -604,8 +618,7 @@ def secure_aggregate(updates: Any, *, dropouts: Any = (), threshold: int | None 
         raise ValueError(f"updates must have shape (n_clients >= 3, length >= 1), got {values.shape}")
     n, length = values.shape
     threshold = check_int(n // 2 + 1 if threshold is None else threshold, "threshold", low=2, high=n)
-    dropped = sorted({check_int(d.item() if isinstance(d, np.generic) else d, "dropouts", low=0, high=n - 1)
-                      for d in np.atleast_1d(np.asarray(dropouts, dtype=object))})
+    dropped = _client_indices(dropouts, n)
     survivors = [u for u in range(n) if u not in set(dropped)]
     if len(survivors) < threshold:
         raise InsufficientShares(f"{len(survivors)} clients survive, the threshold is {threshold}")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import crypto
-from ._checks import as_bytes, lesson_generator
+from ._checks import RNG, as_bytes, lesson_generator
 
 __all__ = ["G", "P", "Q", "SchnorrProof", "SchnorrSecret", "prove", "prove_with_nonce_insecure",
            "recover_secret_from_nonce_reuse", "schnorr_challenge", "schnorr_check", "schnorr_commit",
@@ -62,7 +62,7 @@ class SchnorrProof:
     response: int
 
 
-def _below_q(rng: Any) -> int:
+def _below_q(rng: RNG) -> int:
     """A uniform integer in [1, q): OS CSPRNG when rng is None, else the lesson's generator."""
     generator = lesson_generator(rng)
     if generator is None:
@@ -79,7 +79,7 @@ def _element(value: Any, name: str) -> int:
     return value
 
 
-def schnorr_keypair(rng: Any = None) -> tuple[SchnorrSecret, int]:
+def schnorr_keypair(rng: RNG = None) -> tuple[SchnorrSecret, int]:
     """A secret x, uniform in [1, q), and its public key y = g^x mod p.
 
     ``rng=None`` draws x from the OS CSPRNG; a seed makes a lesson reproducible (never a real key).
@@ -91,13 +91,13 @@ def schnorr_keypair(rng: Any = None) -> tuple[SchnorrSecret, int]:
 # --- the interactive protocol -------------------------------------------------------------------
 
 
-def schnorr_commit(rng: Any = None) -> tuple[int, int]:
+def schnorr_commit(rng: RNG = None) -> tuple[int, int]:
     """The prover's first move: a fresh nonce k (kept secret) and the commitment t = g^k."""
     k = _below_q(rng)
     return k, pow(G, k, P)
 
 
-def schnorr_challenge(rng: Any = None) -> int:
+def schnorr_challenge(rng: RNG = None) -> int:
     """The verifier's move: a random challenge c of ``CHALLENGE_BITS`` bits."""
     generator = lesson_generator(rng)
     if generator is None:
@@ -116,7 +116,7 @@ def schnorr_check(public: int, commitment: int, challenge: int, response: int) -
     return pow(G, response % Q, P) == commitment * pow(public, challenge, P) % P
 
 
-def simulate_transcript(public: int, rng: Any = None) -> tuple[int, int, int]:
+def simulate_transcript(public: int, rng: RNG = None) -> tuple[int, int, int]:
     """A transcript (t, c, s) that passes :func:`schnorr_check`, made without the secret.
 
     Pick c and s first, then t = g^s · y^(−c). Its distribution is the same as an honest run's,
