@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,13 +38,15 @@ from torch.func import functional_call, vmap
 from tqdm.auto import tqdm
 
 from . import accounting, mpc
-from ._checks import as_generator, check_int, check_real
+from ._checks import RNG, as_generator, check_int, check_real
+from .models import as_tensors
 
 __all__ = ["FedAvgResult", "coordinate_median", "fedavg", "fedavg_on_partition", "get_weights",
            "partition", "rounds_to_accuracy", "run_on_flower", "secure_mean", "set_weights", "trimmed_mean",
            "weighted_mean"]
 
 BYTES_PER_PARAMETER = 4  # float32 on the wire
+RING_BYTES = 8           # secure aggregation sends elements of Z_2^64
 
 
 @dataclass
@@ -52,19 +55,22 @@ class FedAvgResult:
 
     ``history[r]`` has ``round``, ``accuracy``, ``loss`` (of the global model on the evaluation
     data), ``clients`` (how many trained), ``bytes_up`` and ``bytes_down`` (that round's traffic).
-    ``epsilon`` is the client-level ε of DP-FedAvg (``None`` without DP).
+    ``epsilon`` is the ε (at ``delta``) of a DP run for its ``privacy_unit`` (``"client"`` or
+    ``"record"``) with its ``noise`` placement; all four are ``None`` without DP.
     """
 
     model: nn.Module
     history: list[dict] = field(default_factory=list)
     epsilon: float | None = None
     delta: float | None = None
+    noise: str | None = None
+    privacy_unit: str | None = None
 
 
 # --- partitions ----------------------------------------------------------------------------------
 
 
-def partition(y: Any, n_clients: int, *, alpha: float | None = None, rng: Any = None,
+def partition(y: Any, n_clients: int, *, alpha: float | None = None, rng: RNG = None,
               max_tries: int = 100) -> list[np.ndarray]:
     """Split sample indices among ``n_clients``: IID, or with Dirichlet(α) label skew.
 
@@ -124,12 +130,49 @@ def set_weights(model: nn.Module, weights: Sequence[np.ndarray]) -> None:
             p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
 
 
-# --- aggregators: updates (K, P), weights (K,), client ids (K,) -> aggregate update (P,) -----------
+# --- aggregation: updates (K, P), weights (K,), client ids (K,) -> aggregate update (P,) ----------
 
 
-def weighted_mean(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
-    """FedAvg's aggregate: Σ n_k Δ_k / Σ n_k."""
-    return weights @ updates / weights.sum()
+def plain_sum(updates: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Σ w_k Δ_k in the clear: the server sees every update."""
+    return weights @ updates
+
+
+def secure_sum(updates: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Σ w_k Δ_k by secure aggregation (``mpc.secure_aggregate``): the server sees only masked
+    vectors and the sum (exact in 16-bit fixed point). Needs at least 3 clients."""
+    if len(updates) < 3:
+        raise ValueError(f"secure aggregation needs at least 3 clients in a round, got {len(updates)}: "
+                         f"with two, each learns the other's update from the sum")
+    return mpc.secure_aggregate(updates * weights[:, None]).total
+
+
+@dataclass(frozen=True)
+class MeanOfSum:
+    """Σ w_k Δ_k / Σ w_k, with the sum taken by ``summation`` (:func:`plain_sum` or :func:`secure_sum`).
+
+    An aggregator built on a sum composes with everything a sum allows: DP noise added to it
+    (central), noise shares added before it (distributed), the fixed denominator of DP-FedAvg.
+    """
+
+    summation: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    name: str
+
+    @property
+    def secure(self) -> bool:
+        return self.summation is secure_sum
+
+    def __call__(self, updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
+        return self.summation(updates, weights) / weights.sum()
+
+    def __repr__(self) -> str:
+        return f"fl.{self.name}"
+
+
+#: FedAvg's aggregate Σ n_k Δ_k / Σ n_k, summed in the clear.
+weighted_mean = MeanOfSum(plain_sum, "weighted_mean")
+#: The same mean with the sum taken by secure aggregation (Bonawitz et al. 2017).
+secure_mean = MeanOfSum(secure_sum, "secure_mean")
 
 
 def coordinate_median(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
@@ -145,10 +188,25 @@ def trimmed_mean(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray, 
     return ordered[k:len(updates) - k].mean(axis=0)
 
 
-def secure_mean(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
-    """The weighted mean computed with secure aggregation (``mpc.secure_aggregate``): the server
-    sees only masked vectors and the sum Σ n_k Δ_k. Needs at least 3 clients per round."""
-    return mpc.secure_aggregate(updates * weights[:, None]).total / weights.sum()
+def secure(aggregator: Any) -> MeanOfSum:
+    """``aggregator`` computed over secure aggregation — possible only for a mean of a sum.
+
+    Raises
+    ------
+    ValueError
+        For a median, trimmed mean or any other aggregator that needs the individual updates:
+        under secure aggregation the server holds only masked vectors and their sum.
+    """
+    if isinstance(aggregator, MeanOfSum):
+        return secure_mean
+    name = getattr(aggregator, "__name__", type(aggregator).__name__)
+    raise ValueError(f"{name} cannot run over secure aggregation: it needs the individual updates, and "
+                     f"the server sees only masked vectors and their sum (a median of masked vectors is "
+                     f"noise). Use fl.secure_mean, or a robust aggregator without secure aggregation")
+
+
+NOISE_PLACEMENTS = ("central", "distributed", "local")
+PRIVACY_UNITS = ("client", "record")
 
 
 # --- FedAvg ---------------------------------------------------------------------------------------
@@ -169,15 +227,14 @@ def _client_data(clients: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
     for k, pair in enumerate(clients):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise TypeError(f"clients[{k}] must be an (X, y) pair")
-        X = torch.as_tensor(np.asarray(pair[0]), dtype=torch.float32)
-        y = torch.as_tensor(np.asarray(pair[1])).long()
-        if len(X) == 0:
+        if len(pair[0]) == 0:
             raise ValueError(f"clients[{k}] is empty: every client needs at least one sample")
-        if len(y) != len(X):
-            raise ValueError(f"clients[{k}]: X has {len(X)} samples but y has {len(y)}")
-        if not torch.isfinite(X).all():
-            raise ValueError(f"clients[{k}]: X must be finite (no NaN or infinity)")
-        data.append((X, y))
+        if len(pair[1]) != len(pair[0]):
+            raise ValueError(f"clients[{k}]: X has {len(pair[0])} samples but y has {len(pair[1])}")
+        try:
+            data.append(as_tensors(*pair))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"clients[{k}]: {error}") from None
     shapes = {tuple(X.shape[1:]) for X, _ in data}
     if len(shapes) != 1:
         raise ValueError(f"every client's X must have the same feature shape, got {sorted(shapes)}")
@@ -196,8 +253,9 @@ def _federation(model: Any, clients: Any, rounds: Any, clients_per_round: Any,
     if eval_data is None:
         evaluation = torch.cat([X for X, _ in data]), torch.cat([y for _, y in data])
     else:
-        evaluation = (torch.as_tensor(np.asarray(eval_data[0]), dtype=torch.float32),
-                      torch.as_tensor(np.asarray(eval_data[1])).long())
+        if not isinstance(eval_data, (tuple, list)) or len(eval_data) != 2:
+            raise TypeError("eval_data must be an (X, y) pair or None")
+        evaluation = as_tensors(*eval_data)
     return data, rounds, per_round, evaluation
 
 
@@ -218,16 +276,91 @@ def _batch_indices(sizes: np.ndarray, epochs: int, batch: int, generator: np.ran
     return out
 
 
+@dataclass(frozen=True)
+class _Privacy:
+    """A run's DP settings, checked once: who is protected, where the noise goes, how much."""
+
+    unit: str
+    noise: str
+    clip_norm: float
+    noise_multiplier: float
+    delta: float
+
+
+def _privacy_plan(*, noise_multiplier: Any, clip_norm: Any, noise: Any, privacy_unit: Any, delta: Any,
+                  aggregator: Any, average: Any, accountant: Any) -> tuple[_Privacy | None, str]:
+    """Check that the pieces of a round fit together; return the DP plan (or None) and the averaging.
+
+    Every refusal names why the combination cannot work.
+    """
+    if privacy_unit not in PRIVACY_UNITS:
+        raise ValueError(f"privacy_unit must be one of {PRIVACY_UNITS}, got {privacy_unit!r}")
+    if noise is not None and noise not in NOISE_PLACEMENTS:
+        raise ValueError(f"noise must be one of {NOISE_PLACEMENTS} or None, got {noise!r}")
+    if average is not None and average not in ("weights", "fixed"):
+        raise ValueError(f"average must be 'weights', 'fixed' or None, got {average!r}")
+    is_sum = isinstance(aggregator, MeanOfSum)
+    if noise_multiplier is None:
+        if noise is not None or privacy_unit != "client":
+            raise ValueError("noise and privacy_unit='record' need noise_multiplier: without it nothing "
+                             "is noised")
+        if accountant is not None:
+            raise ValueError("accountant needs noise_multiplier: FedAvg without DP noise releases a model "
+                             "with no privacy guarantee for the ledger to book")
+        return None, average or "weights"
+    z = check_real(noise_multiplier, "noise_multiplier", low=0.0)
+    if clip_norm is None:
+        raise ValueError("noise_multiplier needs clip_norm: DP clips each update (or each record's "
+                         "gradient) to L2 norm ≤ clip_norm, which is what the noise is calibrated to")
+    S = check_real(clip_norm, "clip_norm", low=0.0, low_open=True)
+    dlt = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    placement = noise or ("local" if privacy_unit == "record" else "central")
+    if privacy_unit == "record" and placement != "local":
+        raise ValueError(f"privacy_unit='record' needs noise='local', got noise={placement!r}: only a client "
+                         f"can clip each of its records' gradients, so record-level DP is DP-SGD on "
+                         f"each client")
+    name = repr(aggregator) if is_sum else getattr(aggregator, "__name__", type(aggregator).__name__)
+    if placement in ("central", "distributed") and not is_sum:
+        raise ValueError(f"noise={placement!r} is calibrated to the sensitivity S of a sum of clipped "
+                         f"updates; {name} is not a sum, so its sensitivity is not S. Use noise='local' "
+                         f"(each update noised before {name}) or a mean aggregator")
+    if placement == "distributed" and not aggregator.secure:
+        raise ValueError("noise='distributed' protects only when the server cannot see the individual "
+                         "updates, each carrying only its share of the noise: use aggregator=fl.secure_mean")
+    if placement in ("central", "distributed"):
+        if average == "weights":
+            raise ValueError(f"average='weights' cannot be combined with noise={placement!r}: weighting by "
+                             f"n_k scales a client's clipped update beyond S; DP-FedAvg divides the noisy "
+                             f"sum by the fixed expected number of clients C·K (McMahan et al. 2018)")
+        average = "fixed"
+    return _Privacy(privacy_unit, placement, S, z, dlt), average or "weights"
+
+
+def _is_top_k(compress: Any) -> bool:
+    from . import compress as compression
+
+    function = getattr(compress, "func", compress)   # a functools.partial of sparsify_top_k counts too
+    return function is compression.sparsify_top_k or bool(getattr(compress, "sparse", False))
+
+
 def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
            clients_per_round: int | None = None, local_epochs: int = 1, batch_size: int | None = None,
            lr: float = 0.1, momentum: float = 0.0, mu: float = 0.0,
            aggregator: Callable[..., np.ndarray] | None = None,
            clip_norm: float | None = None, noise_multiplier: float | None = None, delta: float = 1e-5,
+           noise: str | None = None, privacy_unit: str = "client", average: str | None = None,
            compress: Callable[[np.ndarray], tuple[np.ndarray, int]] | None = None,
            loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-           eval_data: tuple[Any, Any] | None = None, rng: Any = None,
-           progress: bool = True) -> FedAvgResult:
+           eval_data: tuple[Any, Any] | None = None, rng: RNG = None, progress: bool = False,
+           accountant: accounting.PrivacyAccountant | None = None, label: str = "fl.fedavg") -> FedAvgResult:
     """Federated averaging (McMahan et al. 2017) of ``model`` over ``clients``; the model is not changed.
+
+    Each round is built from pieces, in this order: local training (plain SGD, or DP-SGD on each
+    client for record-level DP) → ``compress`` → clipping to ``clip_norm`` → (``noise="local"``:
+    each client noises its own update; ``"distributed"``: each adds its share of the noise) →
+    summation by the ``aggregator`` (in the clear, or by secure aggregation) → (``"central"``:
+    the server noises the sum) → averaging, by the weights n_k or by the fixed expected number
+    of clients C·K. Robust aggregators (median, trimmed mean) replace the sum and the averaging.
 
     Parameters
     ----------
@@ -239,8 +372,8 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
         Communication rounds, at least 1.
     clients_per_round
         C·K, the clients sampled (without replacement) each round; ``None`` means all K.
-        With DP each client joins each round independently with probability C·K / K instead
-        (Poisson sampling, what the accountant assumes).
+        With central or distributed noise each client joins each round independently with
+        probability C·K / K instead (Poisson sampling, what the accountant assumes).
     local_epochs, batch_size
         E and B of each client's local SGD; ``batch_size=None`` is full batch (B = ∞).
         FedSGD is E = 1, B = ∞.
@@ -249,57 +382,135 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
         ``torch.optim.SGD``; each client starts every round at zero velocity), and FedProx's
         proximal weight μ (0: plain FedAvg).
     aggregator
-        ``f(updates (K, P), weights n_k (K,), client ids (K,)) -> (P,)`` combining the clients'
-        updates Δ_k = w_k − w; default :func:`weighted_mean`.
+        :data:`weighted_mean` (default), :data:`secure_mean` (the same over secure aggregation),
+        :func:`coordinate_median`, :func:`trimmed_mean`, or any
+        ``f(updates (K, P), weights (K,), client ids (K,)) -> (P,)``.
     clip_norm, noise_multiplier, delta
-        DP-FedAvg (McMahan et al. 2018): each update is clipped to L2 norm ≤ S = ``clip_norm``,
-        the server adds N(0, (σS)²) to their sum and divides by the expected number of clients
-        C·K; ε (client-level, at ``delta``) comes from Opacus's RDP accountant via ``accounting``.
+        DP: each update (client level) or each record's gradient (record level) is clipped to
+        L2 norm ≤ S = ``clip_norm`` and Gaussian noise of standard deviation σS is added,
+        σ = ``noise_multiplier``; ε is reported at ``delta``.
+    noise
+        Where the noise goes: ``"central"`` (the server adds N(0, σ²S²) to the sum; McMahan et al.
+        2018), ``"distributed"`` (each of the m clients of a round adds N(0, σ²S²/m) before secure
+        aggregation, so the server never sees an un-noised sum; needs :data:`secure_mean`), or
+        ``"local"`` (each client's update is itself DP against the server). Default: central for
+        client-level DP, local for record-level.
+    privacy_unit
+        ``"client"`` (a client's whole dataset is protected) or ``"record"`` (one record:
+        each client runs DP-SGD with Poisson sampling at rate B/n_k).
+    average
+        ``"weights"`` (Σ n_k Δ_k / Σ n_k, the default without DP) or ``"fixed"`` (divide by C·K;
+        the only choice with central or distributed noise).
     compress
         ``f(updates (K, P)) -> (decoded updates, bytes per client)``, e.g. from ``leptonkit.compress``.
+        Top-k sparsification cannot run over secure aggregation (the kept indices differ by client,
+        so masked sparse vectors do not sum, and the indices themselves leak). Over secure
+        aggregation each client sends 8 bytes per parameter (an element of Z_2^64), and a round
+        with fewer than 3 clients adds nothing but its central noise (two clients would each
+        learn the other's update from the sum).
     loss_fn
         Per-sample loss ``f(output, target) -> (batch,)``; default cross-entropy.
     eval_data
         (X, y) to evaluate the global model on after each round; default the union of the clients.
+    accountant, label
+        A :class:`~leptonkit.accounting.PrivacyAccountant`: the run's cost is checked before
+        training and booked after it; a refused or failed run spends nothing.
+
+    Returns
+    -------
+    FedAvgResult
+        ``epsilon`` is the run's ε at ``delta`` for its privacy unit, from the accountant that fits
+        its noise: central and distributed noise, a Poisson-subsampled Gaussian over ``rounds``
+        (q = C·K/K, Opacus's RDP); local client-level noise, a Gaussian with sensitivity 2S (any
+        two datasets of a client) in every round, with no credit for sampling (the server knows
+        who took part); record level, DP-SGD's subsampled Gaussian on the client whose records
+        are least protected, assuming it takes part in every round.
 
     Raises
     ------
     ValueError, TypeError
         For rounds < 1, clients_per_round outside [1, K], an empty client, lr or μ out of
-        range, noise without a clip norm, or a model with buffers (BatchNorm).
+        range, noise without a clip norm, a model with buffers (BatchNorm), or pieces that
+        cannot be combined (the message says why).
     """
     data, rounds, per_round, (X_eval, y_eval) = _federation(model, clients, rounds, clients_per_round,
                                                             eval_data)
     K = len(data)
-    local_epochs = check_int(local_epochs, "local_epochs", low=1)
+    local_epochs = check_int(local_epochs, "local_epochs", low=1, high=10_000)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", low=1)
     lr = check_real(lr, "lr", low=0.0, low_open=True)
     mu = check_real(mu, "mu", low=0.0)
     momentum = check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
-    dp = noise_multiplier is not None
-    if dp:
-        noise_multiplier = check_real(noise_multiplier, "noise_multiplier", low=0.0)
-        if clip_norm is None:
-            raise ValueError("noise_multiplier needs clip_norm: DP-FedAvg clips each update to "
-                             "L2 norm ≤ clip_norm")
-        delta = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
     if clip_norm is not None:
         clip_norm = check_real(clip_norm, "clip_norm", low=0.0, low_open=True)
-    if dp and aggregator is not None:
-        raise ValueError("aggregator cannot be combined with DP-FedAvg, which sums the clipped updates "
-                         "and adds noise")
     aggregator = weighted_mean if aggregator is None else aggregator
-    loss_fn = _cross_entropy if loss_fn is None else loss_fn
+    if not callable(aggregator):
+        raise TypeError(f"aggregator must be callable, got {type(aggregator).__name__}")
+    if compress is not None and not callable(compress):
+        raise TypeError(f"compress must be callable or None, got {type(compress).__name__}")
+    privacy, average = _privacy_plan(noise_multiplier=noise_multiplier, clip_norm=clip_norm, noise=noise,
+                                     privacy_unit=privacy_unit, delta=delta, aggregator=aggregator,
+                                     average=average, accountant=accountant)
+    secure_summation = isinstance(aggregator, MeanOfSum) and aggregator.secure
+    if secure_summation and compress is not None and _is_top_k(compress):
+        raise ValueError("top-k sparsification cannot run over secure aggregation: each client keeps "
+                         "different indices, so masked sparse vectors do not sum, and the indices "
+                         "themselves reveal where each update is large. Use compress.quantize_stochastic")
+    sizes = np.array([len(X) for X, _ in data])
+    cost = None if privacy is None else _privacy_cost(privacy, sizes, rounds, per_round, K, local_epochs,
+                                                      batch_size)
+    with accounting.charge(accountant, cost, label=label) if cost is not None else nullcontext():
+        result = _fedavg(model, data, sizes, rounds=rounds, per_round=per_round, local_epochs=local_epochs,
+                         batch_size=batch_size, lr=lr, momentum=momentum, mu=mu, aggregator=aggregator,
+                         clip_norm=clip_norm, privacy=privacy, average=average, compress=compress,
+                         loss_fn=_cross_entropy if loss_fn is None else loss_fn,
+                         evaluation=(X_eval, y_eval), rng=rng, progress=progress)
+    if privacy is not None:
+        result.epsilon, result.delta = cost.epsilon, privacy.delta
+        result.noise, result.privacy_unit = privacy.noise, privacy.unit
+    return result
+
+
+def _privacy_cost(privacy: _Privacy, sizes: np.ndarray, rounds: int, per_round: int, K: int, epochs: int,
+                  batch_size: int | None) -> accounting.PrivacyCost:
+    """What a DP run costs its privacy unit, with the accountant that fits where the noise goes."""
+    z, dlt = privacy.noise_multiplier, privacy.delta
+    if privacy.unit == "record":
+        rates = np.ones(len(sizes)) if batch_size is None else np.minimum(1.0, batch_size / sizes)
+        candidates = {(float(q), rounds * epochs * max(1, round(1 / q))) for q in rates}
+    elif privacy.noise == "local":   # any two datasets of a client: sensitivity 2S; no sampling credit
+        z, candidates = z / 2, {(1.0, rounds)}
+    else:
+        candidates = {(per_round / K, rounds)}
+    costs = []
+    for q, steps in sorted(candidates):
+        eps = (accounting.dpsgd_epsilon(noise_multiplier=z, sample_rate=q, steps=steps, delta=dlt)
+               if z > 0 else math.inf)
+        costs.append(accounting.PrivacyCost.gaussian(z, sample_rate=q, steps=steps, epsilon=eps, delta=dlt))
+    return max(costs, key=lambda c: c.epsilon)
+
+
+def _fedavg(model: nn.Module, data: list, sizes: np.ndarray, *, rounds: int, per_round: int,
+            local_epochs: int, batch_size: int | None, lr: float, momentum: float, mu: float,
+            aggregator: Callable, clip_norm: float | None, privacy: _Privacy | None, average: str,
+            compress: Callable | None, loss_fn: Callable, evaluation: tuple, rng: RNG,
+            progress: bool) -> FedAvgResult:
+    K = len(data)
+    X_eval, y_eval = evaluation
     generator = as_generator(rng)
     torch_generator = torch.Generator().manual_seed(int(generator.integers(2**63)))
+    poisson = privacy is not None and privacy.noise in ("central", "distributed")
+    central = privacy is not None and privacy.noise == "central"
+    record_level = privacy is not None and privacy.unit == "record"
+    is_sum = isinstance(aggregator, MeanOfSum)
+    secure_summation = is_sum and aggregator.secure
 
     global_model = copy.deepcopy(model)
     names = [name for name, _ in global_model.named_parameters()]
     shapes = [p.shape for p in global_model.parameters()]
-    sizes = np.array([len(X) for X, _ in data])
     n_max = int(sizes.max())
-    X_all = torch.zeros((K, n_max, *data[0][0].shape[1:]))
+    X_all = torch.zeros((K, n_max, *data[0][0].shape[1:]), dtype=data[0][0].dtype)
     y_all = torch.zeros((K, n_max), dtype=torch.long)
     for k, (X, y) in enumerate(data):
         X_all[k, :len(X)], y_all[k, :len(y)] = X, y
@@ -311,44 +522,59 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
     n_params = flat.numel()
     history = []
     for round_ in tqdm(range(1, rounds + 1), desc="FedAvg", disable=not progress, leave=False):
-        if dp:
+        if poisson:
             selected = np.flatnonzero(generator.random(K) < per_round / K)
         else:
             selected = np.sort(generator.choice(K, size=per_round, replace=False))
-        update = torch.zeros(n_params)
+        m = len(selected)
         bytes_up = 0
-        if len(selected):
-            local = _local_training(forward, flat, names, shapes, X_all[selected], y_all[selected],
-                                    sizes[selected], local_epochs, batch_size, lr, momentum, mu, loss_fn,
-                                    generator)
+        total = torch.zeros(n_params)   # what the round adds to the global model, before averaging
+        denominator = float(per_round)
+        if m:
+            trainer = _local_dpsgd if record_level else _local_training
+            local = trainer(forward, flat, names, shapes, X_all[selected], y_all[selected], sizes[selected],
+                            local_epochs, batch_size, lr, momentum, mu, loss_fn, generator,
+                            privacy=privacy, noise_generator=torch_generator)
             updates = (local - flat).numpy().astype(np.float64)
-            if clip_norm is not None:
-                norms = np.linalg.norm(updates, axis=1, keepdims=True)
-                updates = updates * np.minimum(1.0, clip_norm / np.maximum(norms, 1e-12))
             per_client_bytes = n_params * BYTES_PER_PARAMETER
             if compress is not None:
                 updates, per_client_bytes = compress(updates)
-            bytes_up = len(selected) * int(per_client_bytes)
-            aggregate = (updates.sum(axis=0) if dp   # DP-FedAvg: the clipped sum, noised below
-                         else aggregator(updates, sizes[selected].astype(np.float64), selected))
-            update = torch.as_tensor(aggregate, dtype=torch.float32)
-        if dp:
-            noise = torch.randn(n_params, generator=torch_generator) * noise_multiplier * clip_norm
-            update = (update + noise) / per_round     # fixed denominator: the expected C·K (McMahan 2018)
-        flat = flat + update
+            if clip_norm is not None and not record_level:   # record level clipped each gradient already
+                norms = np.linalg.norm(updates, axis=1, keepdims=True)
+                updates = updates * np.minimum(1.0, clip_norm / np.maximum(norms, 1e-12))
+            if privacy is not None and privacy.unit == "client" and privacy.noise in ("local", "distributed"):
+                share = privacy.noise_multiplier * privacy.clip_norm
+                share = share if privacy.noise == "local" else share / math.sqrt(m)
+                draws = torch.randn((m, n_params), generator=torch_generator).double().numpy()
+                updates = updates + share * draws
+            if secure_summation:
+                per_client_bytes = n_params * RING_BYTES
+            bytes_up = m * int(per_client_bytes)
+            weights = sizes[selected].astype(np.float64) if average == "weights" else np.ones(m)
+            if not is_sum:
+                aggregate = aggregator(updates, weights, selected)
+            elif secure_summation and m < 3:   # too few for secure aggregation: the round adds nothing
+                aggregate = None
+            else:
+                summed = aggregator.summation(updates, weights)
+                denominator = float(weights.sum()) if average == "weights" else denominator
+                aggregate = summed if central else summed / denominator
+            if aggregate is not None:
+                total = torch.as_tensor(aggregate, dtype=torch.float32)
+        if central:
+            sigma = privacy.noise_multiplier * privacy.clip_norm
+            noise = torch.randn(n_params, generator=torch_generator) * sigma
+            total = (total + noise) / denominator   # fixed denominator: the expected C·K (McMahan 2018)
+        flat = flat + total
         _load(global_model, flat)
         with torch.no_grad():
             output = global_model(X_eval)
             loss = float(loss_fn(output, y_eval).mean())
             correct = (output.argmax(1) == y_eval).float() if output.ndim == 2 else torch.full((1,), math.nan)
             accuracy = float(correct.mean())
-        history.append({"round": round_, "accuracy": accuracy, "loss": loss, "clients": len(selected),
-                        "bytes_up": bytes_up, "bytes_down": len(selected) * n_params * BYTES_PER_PARAMETER})
-    epsilon = None
-    if dp:
-        epsilon = (accounting.dpsgd_epsilon(noise_multiplier=noise_multiplier, sample_rate=per_round / K,
-                                            steps=rounds, delta=delta) if noise_multiplier > 0 else math.inf)
-    return FedAvgResult(model=global_model, history=history, epsilon=epsilon, delta=delta if dp else None)
+        history.append({"round": round_, "accuracy": accuracy, "loss": loss, "clients": m,
+                        "bytes_up": bytes_up, "bytes_down": m * n_params * BYTES_PER_PARAMETER})
+    return FedAvgResult(model=global_model, history=history)
 
 
 def _load(model: nn.Module, flat: torch.Tensor) -> None:
@@ -359,7 +585,7 @@ def _load(model: nn.Module, flat: torch.Tensor) -> None:
 def _local_training(forward: Callable, flat: torch.Tensor, names: list[str], shapes: list[torch.Size],
                     X: torch.Tensor, y: torch.Tensor, sizes: np.ndarray, epochs: int, batch_size: int | None,
                     lr: float, momentum: float, mu: float, loss_fn: Callable,
-                    generator: np.random.Generator) -> torch.Tensor:
+                    generator: np.random.Generator, **_: Any) -> torch.Tensor:
     """Every selected client's E epochs of SGD at once: returns their final parameters, (clients, P)."""
     K = len(sizes)
     batch = int(sizes.max()) if batch_size is None else batch_size
@@ -388,8 +614,47 @@ def _local_training(forward: Callable, flat: torch.Tensor, names: list[str], sha
     return stacked.detach()
 
 
+def _local_dpsgd(forward: Callable, flat: torch.Tensor, names: list[str], shapes: list[torch.Size],
+                 X: torch.Tensor, y: torch.Tensor, sizes: np.ndarray, epochs: int, batch_size: int | None,
+                 lr: float, momentum: float, mu: float, loss_fn: Callable, generator: np.random.Generator, *,
+                 privacy: _Privacy, noise_generator: torch.Generator) -> torch.Tensor:
+    """Every selected client's E epochs of DP-SGD at once (record-level DP), as ``dpsgd.train`` does:
+
+    each record joins each step with probability q_k = B/n_k (Poisson), its gradient is clipped
+    to C, N(0, σ²C²) is added to the sum, which is divided by the expected batch size q_k·n_k;
+    ⌊1/q_k⌉ steps make an epoch. Returns the clients' final parameters, (clients, P).
+    """
+    K, n_max = len(sizes), X.shape[1]
+    rates = np.ones(K) if batch_size is None else np.minimum(1.0, batch_size / sizes)
+    steps = epochs * np.maximum(1, np.round(1 / rates)).astype(int)
+    valid = np.arange(n_max)[None, :] < sizes[:, None]
+    expected = torch.as_tensor(rates * sizes, dtype=torch.float32)[:, None]
+    splits = [math.prod(s) for s in shapes]
+    C, sigma = privacy.clip_norm, privacy.noise_multiplier
+
+    def loss_of_one(p: torch.Tensor, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        params = {name: chunk.reshape(shape)
+                  for name, chunk, shape in zip(names, p.split(splits), shapes, strict=True)}
+        return loss_fn(forward(params, x.unsqueeze(0)), target.unsqueeze(0)).sum()
+
+    per_sample = vmap(vmap(torch.func.grad(loss_of_one), in_dims=(None, 0, 0)))   # (K, n, P)
+    stacked, start = flat.repeat(K, 1), flat.detach()
+    velocity = torch.zeros_like(stacked)
+    for step in range(int(steps.max())):
+        active = torch.as_tensor(step < steps)
+        take = torch.as_tensor((generator.random((K, n_max)) < rates[:, None]) & valid, dtype=torch.float32)
+        grads = per_sample(stacked, X, y)
+        factor = (C / (grads.norm(dim=2) + 1e-6)).clamp(max=1.0) * take
+        noisy = torch.einsum("kn,knp->kp", factor, grads) \
+            + sigma * C * torch.randn(stacked.shape, generator=noise_generator)
+        gradient = noisy / expected + (mu * (stacked - start) if mu else 0.0)
+        velocity = momentum * velocity + gradient
+        stacked = stacked - lr * velocity * active[:, None]
+    return stacked.detach()
+
+
 def fedavg_on_partition(model: nn.Module, X: Any, y: Any, *, n_clients: int, alpha: float | None = None,
-                        partition_rng: Any = 0, **kwargs: Any) -> FedAvgResult:
+                        partition_rng: RNG = 0, **kwargs: Any) -> FedAvgResult:
     """:func:`partition` (X, y) among ``n_clients``, then :func:`fedavg` on those clients (``kwargs``)."""
     X, y = np.asarray(X), np.asarray(y)
     parts = partition(y, n_clients, alpha=alpha, rng=partition_rng)
@@ -407,7 +672,7 @@ def rounds_to_accuracy(history: Sequence[dict], target: float) -> int | None:
 
 def run_on_flower(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
                   clients_per_round: int | None = None, local_epochs: int = 1, batch_size: int | None = None,
-                  lr: float = 0.1, eval_data: tuple[Any, Any] | None = None, rng: Any = 0) -> FedAvgResult:
+                  lr: float = 0.1, eval_data: tuple[Any, Any] | None = None, rng: RNG = 0) -> FedAvgResult:
     """The same FedAvg clients on Flower's simulation engine (``pip install -e '.[scale]'``).
 
     Each client is a Flower ``ClientApp`` that loads the global weights and runs this module's
