@@ -261,7 +261,8 @@ def compliance_report(log: AuditLog, *, title: str = "Compliance report", fmt: s
     """A report of what the log proves was done (GDPR Art. 30-style records of processing).
 
     Sections: the chain's integrity; data processed and its purposes; privacy spent against
-    the budget (records written by ``accounting.PrivacyAccountant``); encryption used; access
+    the budget (the first budget in the log and the running total its accountant wrote, which
+    composes as that accountant does: tightly, not by adding up); encryption used; access
     events; and flagged problems — a broken chain, over-budget attempts, and data actions with
     no stated purpose. ``fmt`` is ``"markdown"`` or ``"html"``.
     """
@@ -278,13 +279,14 @@ def compliance_report(log: AuditLog, *, title: str = "Compliance report", fmt: s
         problems.append(f"the audit chain does not verify: {error}")
 
     data_rows, access_rows, crypto_rows = [], [], []
-    budget, spent, refused = None, 0.0, []
+    budget, keeper, spent, refused = None, None, 0.0, []
     for r in records:
         d = r.details
-        if r.action == "privacy_budget":
-            budget = (d.get("epsilon"), d.get("delta"))
-        elif r.action == "privacy_spend":
-            spent += float(d.get("epsilon", 0.0))
+        if r.action == "privacy_budget" and budget is None:
+            budget, keeper = (d.get("epsilon"), d.get("delta")), r.actor
+        elif r.action == "privacy_spend" and r.actor == keeper:
+            # the ledger's own running total: it composes as the accountant does, not by adding up
+            spent = float(d.get("total_epsilon", spent + float(d.get("epsilon", 0.0))))
         elif r.action == "privacy_spend_refused":
             refused.append(r)
             problems.append(f"record {r.seq}: over-budget attempt by {r.actor} ({d.get('label', '?')})")
