@@ -251,6 +251,11 @@ class PrivacyAccountant:
     >>> budget.spend(0.4, label="mean balance")
     >>> budget.remaining
     (0.6, 1e-05)
+    >>> with budget.parallel("overdrafts per region"):       # disjoint regions: the largest counts
+    ...     for region in ("North", "South", "East"):
+    ...         budget.spend(0.2, label=f"overdrafts in {region}")
+    >>> budget.spent
+    (0.6000000000000001, 0.0)
     """
 
     def __init__(self, epsilon: float, delta: float = 0.0, *, audit_log: AuditLog | None = None,

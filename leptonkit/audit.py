@@ -69,8 +69,11 @@ class AuditLog:
 
     Example
     -------
-    >>> log = AuditLog(tmp_path / "audit.jsonl")                          # doctest: +SKIP
-    >>> log.append(actor="ana", action="access", details={"dataset": "patients", "purpose": "study"})
+    >>> import pathlib, tempfile
+    >>> log = AuditLog(pathlib.Path(tempfile.mkdtemp()) / "audit.jsonl")
+    >>> record = log.append(actor="ana", action="access", details={"dataset": "patients", "purpose": "study"})
+    >>> record.seq, log.verify()
+    (0, True)
     """
 
     def __init__(self, path: str | os.PathLike, *, key: bytes | None = None):
