@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import dp
-from ._checks import RNG, check_int, check_real
+from ._checks import RNG, as_generator, check_int, check_real
 
 __all__ = [
     "client_gradient",
@@ -78,7 +78,7 @@ def differencing_success_rate(bits: np.ndarray, *, epsilon: float | None, trials
     if bits.size < 2:
         raise ValueError("bits must hold at least two people")
     trials = check_int(trials, "trials", low=1)
-    generator = np.random.default_rng(rng)  # a Generator passes through unchanged
+    generator = as_generator(rng)
     total = int(bits.sum())
     hits = 0
     for target in generator.integers(bits.size, size=trials):
@@ -102,7 +102,7 @@ def naive_laplace_insecure(value: float, *, scale: float, rng: RNG = None) -> fl
     outputs this can produce differs for different ``value``s — which is what
     :func:`floating_point_attack` reads. For the lesson only; use ``dp.laplace_mechanism``.
     """
-    generator = np.random.default_rng(rng)  # a Generator passes through unchanged
+    generator = as_generator(rng)
     u = int(generator.integers(1, 2**_U_BITS + 1)) / 2**_U_BITS
     sign = 1.0 if generator.integers(2) else -1.0
     return value + sign * (scale * -math.log(u))
@@ -145,7 +145,7 @@ def floating_point_attack_success_rate(*, epsilon: float, trials: int, sampler: 
     trials = check_int(trials, "trials", low=1)
     if sampler not in ("naive", "kit"):
         raise ValueError(f"sampler must be 'naive' or 'kit', got {sampler!r}")
-    generator = np.random.default_rng(rng)  # a Generator passes through unchanged
+    generator = as_generator(rng)
     scale = 1.0 / eps
     hits = decided = 0
     for secret in generator.integers(2, size=trials).astype(float):
@@ -310,7 +310,7 @@ def gradient_inversion(model: Any, gradient: Sequence, *, n_features: int, steps
     steps = check_int(steps, "steps", low=1)
     target = [torch.as_tensor(g, dtype=torch.float32) for g in gradient]
     label = int(torch.argmin(target[-1]))          # the last layer's bias gradient: softmax − one-hot
-    seed = int(np.random.default_rng(rng).integers(2**31))
+    seed = int(as_generator(rng).integers(2**31))
     dummy = torch.randn(1, n_features, generator=torch.Generator().manual_seed(seed)).requires_grad_(True)
     optimiser = torch.optim.LBFGS([dummy], lr=1.0, max_iter=steps, history_size=50,
                                   line_search_fn="strong_wolfe")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._checks import RNG, check_int
+from ._checks import RNG, as_generator, check_int
 
 __all__ = ["bank_customers", "breast_cancer", "digits", "hospital_patients", "town_register"]
 
@@ -24,7 +24,7 @@ def bank_customers(n: int = 5000, *, rng: RNG = 0) -> pd.DataFrame:
     Seeded by default, so every notebook run shows the same table.
     """
     n = check_int(n, "n", low=2, high=10_000_000)
-    g = np.random.default_rng(rng)
+    g = as_generator(rng)
     age = np.clip(np.round(g.normal(46, 16, n)), 18, 90).astype(int)
     balance = np.round(g.lognormal(mean=7.6, sigma=1.1, size=n) - 400 * g.random(n), 2)
     overdraft = g.random(n) < 1 / (1 + np.exp((balance - 300) / 400))
@@ -57,7 +57,7 @@ def town_register(n: int = 20_000, *, rng: RNG = 0) -> pd.DataFrame:
     combination (postcode, birth date, sex) nearly always is — Sweeney's observation.
     """
     n = check_int(n, "n", low=2, high=1_000_000)
-    g = np.random.default_rng(rng)
+    g = as_generator(rng)
     days = (np.datetime64("2007-12-31") - np.datetime64("1935-01-01")).astype(int)
     phones = g.choice(1_000_000, size=n, replace=False)
     return pd.DataFrame({
@@ -76,7 +76,7 @@ def hospital_patients(register: pd.DataFrame, n: int = 2000, *, rng: RNG = 1) ->
     then show how the register links them back.
     """
     n = check_int(n, "n", low=1, high=len(register))
-    g = np.random.default_rng(rng)
+    g = as_generator(rng)
     patients = register.iloc[np.sort(g.choice(len(register), size=n, replace=False))].copy()
     patients["diagnosis"] = g.choice(DIAGNOSES, size=n, p=_DIAGNOSIS_P)
     return patients.reset_index(drop=True)
