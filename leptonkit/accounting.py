@@ -37,8 +37,8 @@ F. McSherry, *Privacy Integrated Queries*, SIGMOD 2009 (parallel composition).
 from __future__ import annotations
 
 import functools
-import itertools
 import math
+import secrets
 import threading
 import warnings
 from collections import Counter
@@ -215,7 +215,7 @@ class Spend:
 
     label: str
     cost: PrivacyCost
-    group: int | None = None
+    group: str | None = None
 
     @property
     def epsilon(self) -> float:
@@ -271,12 +271,15 @@ class PrivacyAccountant:
             raise TypeError("actor must be a non-empty string")
         self._setup(budget_epsilon, budget_delta, audit_log, actor, composition)
         if audit_log is not None:
-            if _budget_record(audit_log.records(), actor) is not None:
-                raise ValueError(f"{audit_log.path} already holds a privacy budget kept by {actor!r}: "
-                                 f"use PrivacyAccountant.resume(log) to go on with it")
-            audit_log.append(actor=actor, action="privacy_budget",
-                             details={"epsilon": budget_epsilon, "delta": budget_delta,
-                                      "composition": composition})
+            with audit_log.locked():   # two accountants opening one log at once: one budget wins
+                records = audit_log.records()
+                if _budget_record(records, actor) is not None:
+                    raise ValueError(f"{audit_log.path} already holds a privacy budget kept by {actor!r}: "
+                                     f"use PrivacyAccountant.resume(log) to go on with it")
+                record = audit_log.append(actor=actor, action="privacy_budget",
+                                          details={"epsilon": budget_epsilon, "delta": budget_delta,
+                                                   "composition": composition})
+            self._seen = record.seq + 1
 
     def _setup(self, epsilon: float, delta: float, log: AuditLog | None, actor: str,
                composition: str) -> None:
@@ -284,9 +287,8 @@ class PrivacyAccountant:
         self._history: list[Spend] = []
         self._log, self._actor, self._composition = log, actor, composition
         self._lock = threading.RLock()
-        self._groups = itertools.count(1)
-        self._group: int | None = None
-        self._group_label: str | None = None
+        self._local = threading.local()      # the open parallel block, per thread
+        self._seen = 0                       # records of the log already folded into the ledger
         self._total_cache: dict[tuple, tuple[float, float]] = {}
 
     @classmethod
@@ -318,19 +320,33 @@ class PrivacyAccountant:
             raise ValueError(f"record {records[start].seq} is not a readable privacy budget") from None
         if accountant._composition not in COMPOSITIONS:
             raise ValueError(f"record {records[start].seq} names an unknown composition")
-        last_group = 0
-        for r in records[start + 1:]:
-            if r.actor != actor or r.action != "privacy_spend":
-                continue
-            details = r.details
-            group = details.get("group")
-            if not isinstance(details.get("label"), str) or not (group is None or isinstance(group, int)):
-                raise ValueError(f"record {r.seq} is not a readable privacy spend")
-            accountant._history.append(Spend(details["label"], PrivacyCost.from_record(details.get("cost")),
-                                             group))
-            last_group = max(last_group, group or 0)
-        accountant._groups = itertools.count(last_group + 1)
+        accountant._seen = start + 1
+        accountant._fold(records)
         return accountant
+
+    def _fold(self, records: Sequence) -> None:
+        """Add the spends this actor wrote to the log since the ledger last looked (any process's)."""
+        for r in records[self._seen:]:
+            if r.actor == self._actor and r.action == "privacy_spend":
+                details = r.details
+                group = details.get("group")
+                if not isinstance(details.get("label"), str) or not (group is None or isinstance(group, str)):
+                    raise ValueError(f"record {r.seq} is not a readable privacy spend")
+                self._history.append(Spend(details["label"], PrivacyCost.from_record(details.get("cost")),
+                                           group))
+        self._seen = max(self._seen, len(records))
+
+    @contextmanager
+    def _synchronised(self) -> Iterator[None]:
+        """The ledger's lock and, with a log, the log's (threads and processes), with the ledger
+        brought up to date with what other accountants on the same log have written."""
+        with self._lock:
+            if self._log is None:
+                yield
+                return
+            with self._log.locked():
+                self._fold(self._log.records())
+                yield
 
     # --- the budget is read-only ---------------------------------------------------------------
 
@@ -366,7 +382,7 @@ class PrivacyAccountant:
         they compute anything.
         """
         spend = self._spend_of(cost, delta, label)
-        with self._lock:
+        with self._synchronised():
             self._refuse_unless_fits(spend)
 
     def spend(self, cost: PrivacyCost | float, delta: float = 0.0, *, label: str) -> None:
@@ -383,7 +399,7 @@ class PrivacyAccountant:
             For ε ≤ 0, δ outside [0, 1), or a label that is not a non-empty string.
         """
         spend = self._spend_of(cost, delta, label)
-        with self._lock:
+        with self._synchronised():
             new_eps, new_delta = self._refuse_unless_fits(spend)
             if self._log is not None:  # logged first: if the log cannot be written, nothing is spent
                 self._log.append(actor=self._actor, action="privacy_spend",
@@ -391,6 +407,7 @@ class PrivacyAccountant:
                                           "delta": spend.delta, "cost": spend.cost.as_record(),
                                           "group": spend.group, "total_epsilon": new_eps,
                                           "total_delta": new_delta})
+                self._seen += 1
             self._history.append(spend)
 
     @contextmanager
@@ -402,15 +419,13 @@ class PrivacyAccountant:
         """
         if not isinstance(label, str) or not label.strip():
             raise TypeError("label must be a non-empty string saying what the parallel releases are")
-        with self._lock:
-            if self._group is not None:
-                raise ValueError("parallel blocks do not nest")
-            self._group, self._group_label = next(self._groups), label
+        if getattr(self._local, "group", None) is not None:
+            raise ValueError("parallel blocks do not nest")
+        self._local.group = f"{label} #{secrets.token_hex(6)}"   # unique across processes sharing a log
         try:
             yield
         finally:
-            with self._lock:
-                self._group = self._group_label = None
+            self._local.group = None
 
     def _spend_of(self, cost: Any, delta: Any, label: Any) -> Spend:
         if not isinstance(label, str) or not label.strip():
@@ -418,7 +433,7 @@ class PrivacyAccountant:
         if not isinstance(cost, PrivacyCost):
             cost = PrivacyCost.approximate(_cost_epsilon(cost),
                                            check_real(delta, "delta", low=0.0, high=1.0, high_open=True))
-        return Spend(label, cost, self._group)
+        return Spend(label, cost, getattr(self._local, "group", None))
 
     def _refuse_unless_fits(self, spend: Spend) -> tuple[float, float]:
         eps, dlt = (math.inf, math.inf) if math.isinf(spend.epsilon) else self._total([*self._history, spend])
@@ -428,7 +443,8 @@ class PrivacyAccountant:
             self._log.append(actor=self._actor, action="privacy_spend_refused",
                              details={"label": spend.label, "epsilon": _json_number(spend.epsilon),
                                       "delta": spend.delta})
-        spent_eps, spent_delta = self.spent
+            self._seen += 1
+        spent_eps, spent_delta = self._total(self._history)
         raise PrivacyBudgetExceeded(
             f"{spend.label!r} needs (ε={spend.epsilon:g}, δ={spend.delta:g}) but the ledger has spent "
             f"(ε={spent_eps:.4g}, δ={spent_delta:g}) of the budget (ε={self.epsilon:g}, δ={self.delta:g}) "
@@ -461,15 +477,16 @@ class PrivacyAccountant:
 
     @property
     def spent(self) -> tuple[float, float]:
-        """The (ε, δ) spent so far: the PLD bound at the budget's δ or basic composition, whichever
-        is smaller (always basic composition with ``composition="basic"``)."""
-        with self._lock:
+        """The (ε, δ) spent so far — by every accountant of this actor on the same log — the PLD bound
+        at the budget's δ or basic composition, whichever is smaller (always basic composition
+        with ``composition="basic"``)."""
+        with self._synchronised():
             return self._total(self._history)
 
     @property
     def spent_basic(self) -> tuple[float, float]:
         """What basic composition says has been spent (Σε, Σδ; a parallel block counts its largest)."""
-        with self._lock:
+        with self._synchronised():
             return _basic(_charged(self._history))
 
     @property
@@ -481,7 +498,7 @@ class PrivacyAccountant:
     @property
     def history(self) -> list[Spend]:
         """Every accepted spend, oldest first (a copy: the ledger cannot be edited through it)."""
-        with self._lock:
+        with self._synchronised():
             return list(self._history)
 
     def __repr__(self) -> str:

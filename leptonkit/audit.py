@@ -9,8 +9,11 @@ a regulator's inbox) and pass it to ``verify(anchor=...)``. This is the honest c
 "blockchain for integrity" idea, without the consensus a single organisation does not need.
 Neighbours: ``accounting.PrivacyAccountant`` writes its spends here; ``crypto`` does the hashing.
 
-The log assumes one writer at a time. Writes append one whole line and fsync before returning;
-a crash mid-write can leave only a torn last line, which ``verify`` reports and ``repair`` removes.
+Writers take an exclusive lock (a thread lock in the process, ``flock`` on a ``.lock`` file
+beside the log across processes) from reading the last record to writing the next, so
+concurrent writers never fork the chain. Writes append one whole line and fsync before
+returning; a crash mid-write can leave only a torn last line, which ``verify`` reports and
+``repair`` removes.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from __future__ import annotations
 import html
 import json
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +36,24 @@ __all__ = ["GENESIS", "AuditLog", "IntegrityError", "Record", "compliance_report
 
 GENESIS = "0" * 64  # the "previous hash" of the first record
 _FIELDS = ("seq", "time", "actor", "action", "details", "prev")
+
+try:  # POSIX; elsewhere the lock is the in-process one only
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+
+class _PathLock:
+    """One re-entrant lock per log file in this process, holding ``flock`` while it is held."""
+
+    def __init__(self) -> None:
+        self.thread_lock = threading.RLock()
+        self.depth = 0
+        self.fd: int | None = None
+
+
+_PATH_LOCKS: dict[str, _PathLock] = {}
+_PATH_LOCKS_GUARD = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -87,6 +111,35 @@ class AuditLog:
     def __repr__(self) -> str:
         return f"AuditLog({str(self.path)!r}, {'HMAC-SHA256' if self._key else 'SHA-256'})"
 
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the log's exclusive lock: no other thread or process appends meanwhile.
+
+        Re-entrant in one thread; ``append`` takes it, and so does the privacy ledger around
+        its check, its record and its update.
+        """
+        key = os.path.abspath(self.path)
+        with _PATH_LOCKS_GUARD:
+            lock = _PATH_LOCKS.setdefault(key, _PathLock())
+        with lock.thread_lock:
+            if lock.depth == 0 and fcntl is not None:
+                fd = os.open(f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(fd)
+                    raise
+                lock.fd = fd
+            lock.depth += 1
+            try:
+                yield
+            finally:
+                lock.depth -= 1
+                if lock.depth == 0 and lock.fd is not None:
+                    fcntl.flock(lock.fd, fcntl.LOCK_UN)
+                    os.close(lock.fd)
+                    lock.fd = None
+
     def _digest(self, fields: dict) -> str:
         data = _canonical(fields)
         return (crypto.hmac_sha256(self._key, data) if self._key else crypto.sha256(data)).hex()
@@ -114,21 +167,22 @@ class AuditLog:
             json.dumps(details, allow_nan=False)
         except (TypeError, ValueError) as error:
             raise TypeError(f"details must be JSON-serialisable: {error}") from None
-        last = self._last_record()
-        fields = {"seq": 0 if last is None else last["seq"] + 1,
-                  "time": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
-                  "actor": actor, "action": action, "details": details,
-                  "prev": GENESIS if last is None else last["hash"]}
-        record = {**fields, "hash": self._digest(fields)}
-        line = _canonical(record) + b"\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            written = os.write(fd, line)  # one write of one whole line
-            while written < len(line):
-                written += os.write(fd, line[written:])
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with self.locked():   # from reading the last record to writing the next: one writer
+            last = self._last_record()
+            fields = {"seq": 0 if last is None else last["seq"] + 1,
+                      "time": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+                      "actor": actor, "action": action, "details": details,
+                      "prev": GENESIS if last is None else last["hash"]}
+            record = {**fields, "hash": self._digest(fields)}
+            line = _canonical(record) + b"\n"
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                written = os.write(fd, line)  # one write of one whole line
+                while written < len(line):
+                    written += os.write(fd, line[written:])
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         return Record(**record)
 
     def _last_record(self) -> dict | None:

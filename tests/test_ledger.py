@@ -249,3 +249,36 @@ def test_concurrent_spends_never_overspend():
 def test_bad_ledger_inputs_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+_SPENDER = """
+import sys
+from leptonkit import accounting, audit
+from leptonkit.errors import PrivacyBudgetExceeded
+ledger = accounting.PrivacyAccountant.resume(audit.AuditLog(sys.argv[1]))
+accepted = 0
+for i in range(5):
+    try:
+        ledger.spend(0.3, label=f"process {sys.argv[2]} spend {i}")
+        accepted += 1
+    except PrivacyBudgetExceeded:
+        pass
+print(accepted)
+"""
+
+
+def test_processes_sharing_one_log_never_overspend(tmp_path):
+    """Four processes resume one budget and race to spend: the log's file lock lets exactly three
+    spends of 0.3 into a budget of 1.0, and the chain stays whole."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "audit.jsonl"
+    PrivacyAccountant(1.0, audit_log=audit.AuditLog(path))
+    workers = [subprocess.Popen([sys.executable, "-c", _SPENDER, str(path), str(k)], stdout=subprocess.PIPE,
+                                text=True) for k in range(4)]
+    accepted = sum(int(w.communicate(timeout=120)[0]) for w in workers)
+    resumed = PrivacyAccountant.resume(audit.AuditLog(path))
+    assert accepted == len(resumed.history) == 3
+    assert resumed.spent == pytest.approx((0.9, 0.0))
+    assert audit.AuditLog(path).verify()
