@@ -216,3 +216,22 @@ def test_tampering_outcome_shows_what_key_and_anchor_buy(tmp_path):
     rehashed = audit.tampering_outcome(keyed, seq=2, recompute_hashes=True, use_anchor=False)
     assert rehashed["status"][2] == "first bad"
     assert plain.path.read_bytes() == before   # the file itself is never touched
+
+
+_APPENDER = """
+import sys
+from leptonkit import audit
+log = audit.AuditLog(sys.argv[1])
+for i in range(100):
+    log.append(actor=f"writer {sys.argv[2]}", action="access", details={"dataset": "d", "purpose": "p", "i": i})
+"""
+
+
+def test_concurrent_processes_keep_one_chain(tmp_path):
+    """Three processes append 100 records each: the file lock serialises them into one valid chain."""
+    path = tmp_path / "audit.jsonl"
+    workers = [subprocess.Popen([sys.executable, "-c", _APPENDER, str(path), str(k)]) for k in range(3)]
+    assert all(w.wait(timeout=120) == 0 for w in workers)
+    records = audit.AuditLog(path).records()
+    assert [r.seq for r in records] == list(range(300))
+    assert sorted(r.actor for r in records) == sorted(f"writer {k}" for k in range(3) for _ in range(100))
