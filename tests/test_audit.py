@@ -223,7 +223,7 @@ import sys
 from leptonkit import audit
 log = audit.AuditLog(sys.argv[1])
 for i in range(100):
-    log.append(actor=f"writer {sys.argv[2]}", action="access", details={"dataset": "d", "purpose": "p", "i": i})
+    log.append(actor=f"writer {sys.argv[2]}", action="access", details={"dataset": "d", "i": i})
 """
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -26,7 +27,7 @@ LR, SEED, S, SIGMA = 0.5, 11, 0.05, 0.7
 def clients():
     X, _, y, _ = datasets.digits()
     cuts = [0, 9, 20, 26, 40, 47]        # five clients of unequal size
-    return [(X[a:b], y[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+    return [(X[a:b], y[a:b]) for a, b in itertools.pairwise(cuts)]
 
 
 def _flat(model):
@@ -152,7 +153,8 @@ def test_each_noise_placement_reports_the_epsilon_of_its_own_accountant(clients)
     base = {"rounds": 4, "noise_multiplier": 2.0, "clip_norm": 1.0, "delta": 1e-5, "rng": 0}
     central = fl.fedavg(models.mlp(64, 10), clients, clients_per_round=2, **base)
     local = fl.fedavg(models.mlp(64, 10), clients, clients_per_round=2, noise="local", **base)
-    record = fl.fedavg(models.mlp(64, 10), clients, privacy_unit="record", batch_size=4, local_epochs=2, **base)
+    record = fl.fedavg(models.mlp(64, 10), clients, privacy_unit="record", batch_size=4, local_epochs=2,
+                       **base)
     eps = functools.partial(accounting.dpsgd_epsilon, delta=1e-5)
     assert central.epsilon == pytest.approx(eps(noise_multiplier=2.0, sample_rate=2 / 5, steps=4))
     # local: sensitivity 2S between any two datasets of a client, every round, no credit for sampling
@@ -209,7 +211,8 @@ def test_fedavg_checks_the_budget_before_training_and_books_the_run(clients, tmp
     kwargs = {"rounds": 3, "noise_multiplier": 1.0, "clip_norm": 1.0, "delta": 1e-5, "rng": 0,
               "accountant": ledger}
     first = fl.fedavg(models.mlp(64, 10), clients, label="bank federation", **kwargs)
-    prv = accounting.dpsgd_epsilon(noise_multiplier=1.0, sample_rate=1.0, steps=3, delta=1e-5, accountant="prv")
+    prv = accounting.dpsgd_epsilon(noise_multiplier=1.0, sample_rate=1.0, steps=3, delta=1e-5,
+                                   accountant="prv")
     assert ledger.spent[0] == pytest.approx(prv, rel=0.02)            # PLD agrees with Opacus's PRV ...
     assert ledger.spent[0] <= first.epsilon                           # ... and is tighter than RDP
     assert [s.label for s in ledger.history] == ["bank federation"]
