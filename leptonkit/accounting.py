@@ -457,6 +457,8 @@ class PrivacyAccountant:
         if not counts:
             return 0.0, 0.0
         if counts not in self._total_cache:
+            if len(self._total_cache) > 64:   # the ledger only grows: old states are not asked again
+                self._total_cache.clear()
             self._total_cache[counts] = self._compose(counts)
         return self._total_cache[counts]
 
