@@ -1,6 +1,7 @@
 """Callback time of every explorer in the kit: what one slider move costs in the kernel.
 
-Each explorer in ``leptonkit.widgets.EXPLORERS`` is built once, then every one of its sliders
+Each explorer that a lesson declares in its ``EXPLORERS`` (gathered by
+``leptonkit.lessons.explorers()``) is built once, then every one of its sliders
 is moved through a sequence of values; each move runs the callback (one library call, one
 figure builder, one ``batch_update`` of the FigureWidget) synchronously, and is timed.
 
@@ -23,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from leptonkit import crypto, he, widgets
+from leptonkit import crypto, he, lessons
 
 RETRAINING = ("fedavg",)   # explorers that train a model on every move (goal: 1 s, not 50 ms)
 
@@ -62,7 +63,7 @@ def measure(name: str, moves: int) -> tuple[list[float], list[float]]:
     tables = {"kdf_cost": lambda: crypto.kdf_cost_table(measured_up_to=12, repeats=1),
               "paillier_cost": lambda: he.cost_table((1024, 2048), repeats=1)}
     kwargs = {"table": tables[name]()} if name in tables else {}
-    explorer = widgets.EXPLORERS[name](**kwargs)
+    explorer = lessons.explorers()[name](**kwargs)
     figure = explorer.figure
     times, anchor = [], []
     for control in explorer.controls.values():
@@ -91,7 +92,7 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     print(f"{'explorer':<18} {'moves':>6} {'median ms':>10} {'p95 ms':>8} {'anchor ms':>10} {'ratio':>6}")
     medians, p95s, ratios = {}, {}, {}
-    for name in widgets.EXPLORERS:
+    for name in lessons.explorers():
         times, anchor = measure(name, moves)
         medians[name], p95s[name] = statistics.median(times), float(np.percentile(times, 95))
         ratios[name] = medians[name] / statistics.median(anchor)

@@ -1,8 +1,10 @@
 """leptonkit: a Jupyter teaching and analysis kit for privacy-preserving machine learning.
 
-One module per topic (``crypto``, later ``dp``, ``accounting``, ``fl``, ``mpc`` …), pure and
-testable without a browser; ``plots`` builds figures, ``widgets`` wires sliders to them, and
-``exercises.check`` marks the notebooks' exercises. Start with ``notebooks/00_welcome.ipynb``.
+One module per topic (``crypto``, ``dp``, ``accounting``, ``fl``, ``mpc`` …), pure and testable
+without a browser. The teaching layer sits on top and the library never imports it: ``plots``
+(shared figure builders), ``widgets`` (the ``Explorer`` machinery), ``exercises`` (``check`` and
+the registry) and ``lessons``, one module per notebook with its scenario, checkers and
+explorers. Start with ``notebooks/00_welcome.ipynb``.
 """
 
 from .errors import InsufficientShares, IntegrityError, PrivacyBudgetExceeded

@@ -113,7 +113,7 @@ def test_browser_slider_moves_the_figure(lab):
                                    "   .session?.kernel", timeout=60_000)
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
-            cell = page.locator(".jp-CodeCell", has_text="widgets.mechanism_explorer(")
+            cell = page.locator(".jp-CodeCell", has_text="lesson.mechanism_explorer(")
             slider = cell.locator(".widget-slider", has_text="ε (privacy loss)")
             slider.wait_for(state="attached", timeout=120_000)
             slider.scroll_into_view_if_needed()

@@ -1,4 +1,7 @@
-"""Explorers recompute their figure when a slider moves; builders are pure."""
+"""Explorers recompute their figure when a slider moves; builders are pure.
+
+The explorers are gathered from every lesson's ``EXPLORERS`` (``leptonkit.lessons.explorers()``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,16 @@ import ipywidgets
 import numpy as np
 import pytest
 
-from leptonkit import crypto, dp, he, mpc, plots, widgets
+from leptonkit import crypto, dp, he, lessons, mpc, plots
+from leptonkit.lessons import (
+    n00_welcome,
+    n01_encryption,
+    n02_laplace_vs_gaussian,
+    n03_privacy_budget,
+    n06_secret_sharing,
+)
+
+EXPLORERS = lessons.explorers()
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +33,20 @@ def paillier_table():
 
 def _explorer(name, kdf_table, paillier_table):
     tables = {"kdf_cost": kdf_table, "paillier_cost": paillier_table}
-    return widgets.EXPLORERS[name](tables[name]) if name in tables else widgets.EXPLORERS[name]()
+    return EXPLORERS[name](tables[name]) if name in tables else EXPLORERS[name]()
 
 
-@pytest.mark.parametrize("name", sorted(widgets.EXPLORERS))
+def test_every_lesson_declares_its_explorers():
+    assert sorted(EXPLORERS) == ["composition", "compression", "deidentification", "dpsgd", "fedavg",
+                                 "kdf_cost", "key_search", "mechanism", "paillier_cost",
+                                 "secure_aggregation", "tampering", "threshold"]
+    for lesson in lessons.lessons():
+        assert lesson.EXPLORERS, f"{lesson.__name__} declares no explorer"
+        for factory in lesson.EXPLORERS.values():
+            assert factory.__module__ == lesson.__name__
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORERS))
 def test_every_slider_move_changes_the_figure(name, kdf_table, paillier_table):
     explorer = _explorer(name, kdf_table, paillier_table)
     for control in explorer.controls.values():
@@ -43,18 +65,18 @@ def test_every_slider_move_changes_the_figure(name, kdf_table, paillier_table):
 
 
 def test_key_search_explorer_shows_the_library_result():
-    explorer = widgets.key_search_explorer(bits=56, log10_guesses_per_second=12)
+    explorer = n00_welcome.key_search_explorer(bits=56, log10_guesses_per_second=12)
     explorer.controls["bits"].value = 80
     curve, marker = explorer.figure.data
     years = crypto.expected_crack_seconds(80, 1e12) / plots.SECONDS_PER_YEAR
     assert marker.x == (80,) and marker.y[0] == pytest.approx(years)
     assert "19.2 thousand years" in explorer.figure.layout.title.text
-    np.testing.assert_allclose(curve.y, crypto.expected_crack_seconds(widgets.KEY_BITS_AXIS, 1e12)
+    np.testing.assert_allclose(curve.y, crypto.expected_crack_seconds(n00_welcome.KEY_BITS_AXIS, 1e12)
                                / plots.SECONDS_PER_YEAR)
 
 
 def test_kdf_explorer_reads_the_measured_table(kdf_table):
-    explorer = widgets.kdf_cost_explorer(kdf_table, log2_n=12, password_bits=40)
+    explorer = n01_encryption.kdf_cost_explorer(kdf_table, log2_n=12, password_bits=40)
     curve, marker = explorer.figure.data
     expected = kdf_table["seconds"][2] * 2.0**39 / plots.SECONDS_PER_YEAR
     assert marker.y[0] == pytest.approx(expected)
@@ -76,7 +98,7 @@ def test_images_side_by_side_builds_one_heatmap_each():
 
 
 def test_mechanism_explorer_shows_compare_mechanisms():
-    explorer = widgets.mechanism_explorer(epsilon=1.0, delta=1e-5, sensitivity=1.0)
+    explorer = n02_laplace_vs_gaussian.mechanism_explorer(epsilon=1.0, delta=1e-5, sensitivity=1.0)
     explorer.controls["epsilon"].value = 2.0
     laplace_density = explorer.figure.data[0]
     b = dp.laplace_scale(1.0, 2.0)
@@ -85,27 +107,27 @@ def test_mechanism_explorer_shows_compare_mechanisms():
 
 
 def test_composition_explorer_marks_the_chosen_k():
-    explorer = widgets.composition_explorer(epsilon=0.1, k=100)
+    explorer = n03_privacy_budget.composition_explorer(epsilon=0.1, k=100)
     explorer.controls["k"].value = 1000
     marker = explorer.figure.data[-1]
     assert marker.x[0] == 1000 and marker.y[0] == pytest.approx(100.0)  # basic: kε
 
 
 def test_threshold_explorer_counts_what_shares_reveal():
-    explorer = widgets.threshold_explorer(threshold=3, n_parties=5, holders=2)
+    explorer = n06_secret_sharing.threshold_explorer(threshold=3, n_parties=5, holders=2)
     counts = explorer.figure.data[2].y
     assert len(set(counts)) == 1 and "every secret equally likely" in explorer.figure.layout.title.text
     explorer.controls["holders"].value = 3
     counts = np.asarray(explorer.figure.data[2].y)
-    assert counts[widgets.SHAMIR_SECRET] == 1 and counts.sum() == 1
-    assert f"the secret is {widgets.SHAMIR_SECRET}" in explorer.figure.layout.title.text
-    explorer.controls["threshold"].value = widgets.SHAMIR_MAX_THRESHOLD   # t > n: n follows
-    assert len(explorer.figure.data[0].x) == widgets.SHAMIR_MAX_THRESHOLD
+    assert counts[n06_secret_sharing.SHAMIR_SECRET] == 1 and counts.sum() == 1
+    assert f"the secret is {n06_secret_sharing.SHAMIR_SECRET}" in explorer.figure.layout.title.text
+    explorer.controls["threshold"].value = n06_secret_sharing.SHAMIR_MAX_THRESHOLD   # t > n: n follows
+    assert len(explorer.figure.data[0].x) == n06_secret_sharing.SHAMIR_MAX_THRESHOLD
 
 
 def test_secure_aggregation_explorer_recovers_the_survivors_sum():
     updates = np.random.default_rng(0).normal(size=(7, 5))
-    explorer = widgets.secure_aggregation_explorer(updates)
+    explorer = n06_secret_sharing.secure_aggregation_explorer(updates)
     explorer.controls["dropouts"].value = 3
     recovered = np.asarray(explorer.figure.data[2].y)
     np.testing.assert_allclose(recovered, updates[3:].sum(axis=0), atol=7 * 2.0 ** -(mpc.FRACTIONAL_BITS + 1))

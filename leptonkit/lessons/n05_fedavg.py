@@ -1,0 +1,133 @@
+"""Lesson for notebooks/05_fedavg.ipynb: federated averaging, its traffic, and what gradients leak.
+
+Here: the leaked record, the exercise checkers 05.1–05.4 and the FedAvg explorer with its figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from leptonkit import accounting, datasets, fl, models
+from leptonkit.exercises import NotYet, exercise
+from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, TEMPLATE
+from leptonkit.widgets import Explorer, slider
+
+__all__ = ["EXPLORERS", "FEDAVG_ROUNDS", "LEAKED_RECORD", "fedavg_explorer", "fedavg_progress"]
+
+LEAKED_RECORD = 7   # the training record whose gradient leaks in notebook 05
+FEDAVG_ROUNDS = 10  # rounds the explorer trains on every move
+
+
+# --- exercises -----------------------------------------------------------------------------
+
+
+@exercise("05.1", hint="Count the parameters: sum(p.numel() for p in model.parameters()); each is a "
+                       "4-byte float32, sent once up per selected client.")
+def _bytes_up_per_client(answer: Any) -> bool:
+    expected = sum(p.numel() for p in models.mlp(64, 10).parameters()) * fl.BYTES_PER_PARAMETER
+    if int(answer) != expected:
+        raise NotYet(f"{int(answer)} bytes is not one float32 per parameter of the 64-64-10 network.")
+    return True
+
+
+@exercise("05.2", hint="parts = fl.partition(y_train, 10, alpha=0.1, rng=0); then "
+                       "len(np.unique(y_train[parts[0]])).")
+def _labels_of_a_skewed_client(answer: Any) -> bool:
+    _, _, y, _ = datasets.digits()
+    labels = len(np.unique(y[fl.partition(y, 10, alpha=0.1, rng=0)[0]]))
+    if int(answer) != labels:
+        raise NotYet(f"client 0 does not hold {int(answer)} distinct digits.")
+    return True
+
+
+@exercise("05.3", hint="accounting.noise_multiplier_for_epsilon(target_epsilon=5, sample_rate=10 / 100, "
+                       "steps=50, delta=1e-5): each round is one step, each client joins with rate C.")
+def _dp_fedavg_noise(answer: Any) -> bool:
+    eps = accounting.dpsgd_epsilon(noise_multiplier=float(answer), sample_rate=0.1, steps=50, delta=1e-5)
+    if eps > 5:
+        raise NotYet(f"with this noise ε = {eps:.3f}, above the target 5.")
+    if eps < 4.9:
+        raise NotYet(f"with this noise ε = {eps:.3f}: private enough, but more noise than needed.")
+    return True
+
+
+@exercise("05.4", hint="attacks.gradient_inversion(model, leaked, n_features=64) returns a dict; answer "
+                       "its 'reconstruction'.")
+def _reconstructed_record(answer: Any) -> bool:
+    X, _, _, _ = datasets.digits()
+    image = np.asarray(answer, dtype=float).reshape(-1)
+    if image.shape != (64,):
+        raise NotYet(f"answer 64 pixel values, not {image.size}.")
+    error = float(np.mean((image - X[LEAKED_RECORD]) ** 2))
+    if error > 1e-3:
+        raise NotYet(f"the mean squared error to the client's record is {error:.3g}: not yet the record.")
+    return True
+
+
+# --- explorer: FedAvg ------------------------------------------------------------------------
+
+
+def fedavg_progress(history: list, *, title: str = "", **_: object) -> go.Figure:
+    """Accuracy of the global model by round, and the megabytes sent so far (up + down).
+
+    ``history`` is a ``FedAvgResult.history``: one dict per round.
+    """
+    rounds = [h["round"] for h in history]
+    sent = np.cumsum([h["bytes_up"] + h["bytes_down"] for h in history]) / 1e6
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("test accuracy of the global model", "megabytes communicated"))
+    fig.add_trace(go.Scatter(x=rounds, y=[h["accuracy"] for h in history], mode="lines+markers",
+                             line={"color": LAPLACE_COLOUR, "width": 2.5}, showlegend=False), row=1, col=1)
+    fig.add_trace(go.Scatter(x=rounds, y=sent, mode="lines+markers",
+                             line={"color": GAUSSIAN_COLOUR, "width": 2.5}, showlegend=False), row=1, col=2)
+    fig.update_xaxes(title_text="round", row=1, col=1)
+    fig.update_xaxes(title_text="round", row=1, col=2)
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    fig.update_layout(template=TEMPLATE, height=380, margin={"t": 80, "b": 60},
+                      title=(f"{title}final accuracy {history[-1]['accuracy']:.1%} after {len(history)} "
+                             f"rounds, {sent[-1]:.2f} MB sent"))
+    return fig
+
+
+def fedavg_explorer(data: tuple[np.ndarray, ...] | None = None, *, n_clients: int = 20,
+                    clients_per_round: int = 5, local_epochs: int = 2, alpha: float = 100.0) -> Explorer:
+    """Clients, clients per round, local epochs and label skew against FedAvg's accuracy and traffic.
+
+    Every move retrains: ``FEDAVG_ROUNDS`` rounds of FedAvg on digits (``data`` is
+    ``datasets.digits()``), B = 10, lr = 0.1 — the vectorised simulator makes that well under a
+    second. α is the Dirichlet concentration: 100 is close to IID, 0.1 gives each client few digits.
+    """
+    X, X_test, y, y_test = datasets.digits() if data is None else data
+    controls = {
+        "n_clients": slider(w.IntSlider, "clients K", value=n_clients, min=2, max=100),
+        "clients_per_round": slider(w.IntSlider, "clients per round C·K", value=clients_per_round, min=1,
+                                    max=100),
+        "local_epochs": slider(w.IntSlider, "local epochs E", value=local_epochs, min=1, max=5),
+        "alpha": slider(w.FloatLogSlider, "label skew α (small: non-IID)", value=alpha, base=10, min=-1,
+                        max=2, step=0.1),
+    }
+
+    def compute(n_clients: int, clients_per_round: int, local_epochs: int, alpha: float) -> list:
+        per_round = min(clients_per_round, n_clients)   # the sliders may cross: C·K ≤ K
+        return fl.fedavg_on_partition(models.mlp(64, 10), X, y, n_clients=n_clients, alpha=alpha,
+                                      rounds=FEDAVG_ROUNDS, clients_per_round=per_round,
+                                      local_epochs=local_epochs, batch_size=10, lr=0.1,
+                                      eval_data=(X_test, y_test), rng=0, progress=False).history
+
+    def build(history: list, n_clients: int, clients_per_round: int, local_epochs: int,
+              alpha: float) -> go.Figure:
+        per_round = min(clients_per_round, n_clients)
+        return fedavg_progress(history, title=f"K = {n_clients}, C·K = {per_round}, "
+                                              f"E = {local_epochs}, α = {alpha:.2g}: ")
+
+    return Explorer(controls, compute, build)
+
+
+EXPLORERS: dict[str, Callable[..., Explorer]] = {"fedavg": fedavg_explorer}

@@ -1,0 +1,115 @@
+"""Lesson for notebooks/07_homomorphic_and_zero_knowledge.ipynb: Paillier and Schnorr proofs.
+
+Here: the salaries, lesson key and messages, the checkers 07.1–07.4 and the Paillier-cost explorer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+import plotly.graph_objects as go
+
+from leptonkit import he, zkp
+from leptonkit.exercises import NotYet, exercise
+from leptonkit.plots import LAPLACE_COLOUR, TEMPLATE, human_duration
+from leptonkit.widgets import Explorer, selection_slider, slider
+
+__all__ = ["EXPLORERS", "MESSAGES", "SALARIES", "SCHNORR_SEED", "encrypted_aggregation_cost",
+           "paillier_cost_explorer"]
+
+SALARIES = (52_000, 61_500, 48_250, 75_000, 58_900)
+SCHNORR_SEED = 2024   # the notebook's lesson key: seeded, so the checker knows its public key
+MESSAGES = (b"approve transfer 1", b"approve transfer 2")
+
+
+def _lesson_public_key() -> int:
+    """The public key of the notebook's seeded Schnorr key pair."""
+    return zkp.schnorr_keypair(rng=SCHNORR_SEED)[1]
+
+
+# --- exercises -----------------------------------------------------------------------------
+
+
+def _decrypt_answer(answer: Any) -> int:
+    ciphertext, private = answer
+    if not isinstance(ciphertext, he.PaillierCiphertext):
+        raise NotYet(f"answer (ciphertext, private_key); the ciphertext is a {type(ciphertext).__name__}.")
+    return private.decrypt(ciphertext)
+
+
+@exercise("07.1", hint="Encrypt each salary with public.encrypt, add the ciphertexts with +, and answer "
+                       "(total_ciphertext, private).")
+def _encrypted_total(answer: Any) -> bool:
+    total = _decrypt_answer(answer)
+    if total != sum(SALARIES):
+        raise NotYet(f"the ciphertext decrypts to {total}, not the sum of the salaries.")
+    return True
+
+
+@exercise("07.2", hint="A ciphertext can be multiplied by an int, not by 1.03: multiply the encrypted "
+                       "total by 103 (the result is in hundredths) and answer (ciphertext, private).")
+def _encrypted_raise(answer: Any) -> bool:
+    total = _decrypt_answer(answer)
+    if total != 103 * sum(SALARIES):
+        raise NotYet(f"the ciphertext decrypts to {total}, not 103 × the total (the raise in hundredths).")
+    return True
+
+
+@exercise("07.3", hint="zkp.prove(secret, b'model v2 is mine') returns a proof; answer it.")
+def _schnorr_proof(answer: Any) -> bool:
+    if not isinstance(answer, zkp.SchnorrProof):
+        raise NotYet(f"answer the SchnorrProof, not {type(answer).__name__}.")
+    if not zkp.verify(_lesson_public_key(), b"model v2 is mine", answer):
+        raise NotYet("this proof does not verify for the lesson's public key and b'model v2 is mine'.")
+    return True
+
+
+@exercise("07.4", hint="zkp.recover_secret_from_nonce_reuse(public, message1, proof1, message2, proof2); "
+                       "answer the recovered secret (an int).")
+def _recovered_secret(answer: Any) -> bool:
+    if pow(zkp.G, int(answer) % zkp.Q, zkp.P) != _lesson_public_key():
+        raise NotYet("g to the power of this number is not the public key: it is not the secret.")
+    return True
+
+
+# --- explorer: what homomorphic encryption costs ------------------------------------------------
+
+
+def encrypted_aggregation_cost(seconds: dict, *, bits: int, log10_values: float, clients: int) -> go.Figure:
+    """The time each stage of Paillier aggregation takes, from ``he.aggregation_seconds``."""
+    stages = list(seconds)
+    times = [seconds[s] for s in stages]
+    fig = go.Figure(go.Bar(x=times, y=stages, orientation="h", marker_color=LAPLACE_COLOUR,
+                           text=[human_duration(t) for t in times], textposition="outside"))
+    fig.update_layout(template=TEMPLATE, height=300, margin={"t": 60, "b": 60, "l": 160},
+                      title=(f"{clients} clients, {10 ** log10_values:,.0f} numbers each, "
+                             f"{bits}-bit key: {human_duration(sum(times))} in all"),
+                      xaxis={"type": "log", "title": "seconds (log scale, measured on this machine)"})
+    return fig
+
+
+def paillier_cost_explorer(table: Mapping[str, np.ndarray] | None = None, *, bits: int = 2048,
+                           log10_values: float = 3.0, clients: int = 10) -> Explorer:
+    """Key size, update size and client count against the time of Paillier aggregation.
+
+    ``table`` is :func:`leptonkit.he.cost_table` (measured on this machine); it is measured
+    here when not given. The sliders only look it up.
+    """
+    table = he.cost_table() if table is None else table
+    controls = {
+        "bits": selection_slider("key size (bits)", [int(b) for b in table["bits"]], near=bits),
+        "log10_values": slider(w.FloatSlider, "log₁₀ numbers per update", value=log10_values, min=0.0,
+                               max=7.0, step=0.5),
+        "clients": slider(w.IntSlider, "clients", value=clients, min=2, max=1000),
+    }
+
+    def compute(bits: int, log10_values: float, clients: int) -> dict:
+        return he.aggregation_seconds(table, bits=bits, values=round(10 ** log10_values), clients=clients)
+
+    return Explorer(controls, compute, encrypted_aggregation_cost)
+
+
+EXPLORERS: dict[str, Callable[..., Explorer]] = {"paillier_cost": paillier_cost_explorer}

@@ -1,0 +1,148 @@
+"""Lesson for notebooks/10_audit_and_compliance.ipynb: hash-chained audit logs and compliance reports.
+
+Here: ``tampering_outcome``, the exercise checkers 10.1–10.3 and the tampering explorer with its figure.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import plotly.graph_objects as go
+
+from leptonkit import audit, crypto
+from leptonkit._checks import check_int
+from leptonkit.audit import _FIELDS, _canonical  # the log's own record format, on purpose
+from leptonkit.errors import IntegrityError
+from leptonkit.exercises import NotYet, exercise
+from leptonkit.plots import TEMPLATE
+from leptonkit.widgets import Explorer, slider
+
+__all__ = ["EXPLORERS", "audit_chain", "tampering_explorer", "tampering_outcome"]
+
+
+def tampering_outcome(log: audit.AuditLog, *, seq: int, recompute_hashes: bool, use_anchor: bool) -> dict:
+    """What ``verify`` says when a forger edits record ``seq`` of ``log`` (in memory; the file is untouched).
+
+    The forger renames the record's actor; with ``recompute_hashes`` they also recompute every
+    hash from there on with SHA-256, as anyone can who lacks the log's key. ``use_anchor``
+    verifies against the head taken before the forgery. Returns the per-record ``status``
+    (``"ok"``, ``"first bad"``, ``"not reached"``) and verify's ``message``.
+    """
+    lines = log.path.read_bytes().splitlines()
+    seq = check_int(seq, "seq", low=0, high=max(len(lines) - 1, 0))
+    records = [json.loads(line) for line in lines]
+    anchor = (len(records) - 1, records[-1]["hash"]) if use_anchor else None
+    records[seq]["actor"] += " (edited)"
+    if recompute_hashes:
+        prev = records[seq]["prev"]
+        for r in records[seq:]:
+            fields = {name: r[name] for name in _FIELDS} | {"prev": prev}
+            r.update(prev=prev, hash=crypto.sha256(_canonical(fields)).hex())
+            prev = r["hash"]
+    forged = b"".join(_canonical(r) + b"\n" for r in records)
+    try:
+        log._check(anchor=anchor, data=forged)
+        first_bad, message = None, "verifies: this forgery goes unnoticed"
+    except IntegrityError as error:
+        first_bad, message = error.record, str(error)
+    status = ["ok" if first_bad is None or i < first_bad else "first bad" if i == first_bad
+              else "not reached" for i in range(len(records))]
+    return {"status": status, "message": message}
+
+
+# --- exercises -----------------------------------------------------------------------------
+
+
+@exercise("10.1", hint="Copy the log file, change it (edit a byte, delete or swap lines), and answer "
+                       "AuditLog(copy_path, key=key): its verify() must fail.")
+def _tampering_caught(answer: Any) -> bool:
+    if not isinstance(answer, audit.AuditLog):
+        raise NotYet(f"answer an AuditLog, not {type(answer).__name__}.")
+    if not answer.path.exists() or answer.path.stat().st_size == 0:
+        raise NotYet("that log is empty: tamper with a copy that has records.")
+    try:
+        answer.verify()
+    except IntegrityError:
+        return True
+    raise NotYet("this log still verifies: it has not been tampered with (or was rewritten with the key).")
+
+
+@exercise("10.2", hint="Count len(log.records()) before the crash; after repair(), answer "
+                       "(log, that count).")
+def _repair_keeps_every_complete_record(answer: Any) -> bool:
+    log, before = answer
+    log.verify()
+    if len(log.records()) != int(before):
+        raise NotYet(f"the log holds {len(log.records())} records, not {int(before)}.")
+    return True
+
+
+@exercise("10.3", hint="Count the lines that start with '- ' under '## Flagged problems' in "
+                       "audit.compliance_report(log); answer (log, count).")
+def _flagged_problems(answer: Any) -> bool:
+    log, count = answer
+    report = audit.compliance_report(log)
+    flagged = report.split("## Flagged problems", 1)[1].count("\n- ")
+    if int(count) != flagged:
+        raise NotYet(f"the report flags {flagged} problems, not {int(count)}.")
+    return True
+
+
+# --- explorer: tampering with an audit log -----------------------------------------------------
+
+_STATUS_COLOURS = {"ok": "#2ca02c", "first bad": "#d62728", "not reached": "#c7c7c7"}
+
+
+def audit_chain(outcome: dict, *, seq: int, recompute_hashes: bool, use_anchor: bool) -> go.Figure:
+    """The log as a row of records, coloured by what verify concluded: ok, first bad, not reached.
+
+    ``outcome`` is :func:`tampering_outcome`.
+    """
+    status = outcome["status"]
+    fig = go.Figure(go.Scatter(
+        x=list(range(len(status))), y=[0] * len(status), mode="markers+text",
+        marker={"symbol": "square", "size": 44, "color": [_STATUS_COLOURS[s] for s in status],
+                "line": {"width": [4 if i == seq else 0 for i in range(len(status))], "color": "black"}},
+        text=[str(i) for i in range(len(status))], textfont={"color": "white", "size": 16},
+        hovertext=status, hoverinfo="text"))
+    how = ("edited and re-hashed" if recompute_hashes else "edited") + (", verified against an anchor"
+                                                                        if use_anchor else "")
+    fig.update_layout(template=TEMPLATE, height=230, margin={"t": 70, "b": 20},
+                      title=f"record {seq} {how}:<br>{outcome['message']}", title_font={"size": 14},
+                      xaxis={"visible": False, "range": [-0.7, len(status) - 0.3]},
+                      yaxis={"visible": False, "range": [-1, 1]}, showlegend=False)
+    return fig
+
+
+def tampering_explorer(log: audit.AuditLog | None = None, *, seq: int = 2) -> Explorer:
+    """Which record a forger edits, whether they re-hash the chain, whether an anchor is kept.
+
+    Works on the bytes of ``log`` in memory; the file is never changed. Without a log, a small
+    unkeyed demonstration log is written to a temporary file.
+    """
+    if log is None:
+        log = audit.AuditLog(Path(tempfile.mkdtemp(prefix="leptonkit-")) / "demo.jsonl")
+        for i in range(6):
+            log.append(actor=f"analyst{i % 2}", action="access",
+                       details={"dataset": "demo", "purpose": "demo"})
+    last = len(log.records()) - 1
+    controls = {
+        "seq": slider(w.IntSlider, "record the forger edits", value=min(seq, last), min=0, max=last),
+        "recompute_hashes": w.Checkbox(description="forger recomputes the hashes", value=False, indent=False,
+                                       layout={"width": "260px"}),
+        "use_anchor": w.Checkbox(description="verify against an anchor", value=False, indent=False,
+                                 layout={"width": "220px"}),
+    }
+
+    def compute(seq: int, recompute_hashes: bool, use_anchor: bool) -> dict:
+        return tampering_outcome(log, seq=seq, recompute_hashes=recompute_hashes, use_anchor=use_anchor)
+
+    return Explorer(controls, compute, audit_chain)
+
+
+EXPLORERS: dict[str, Callable[..., Explorer]] = {"tampering": tampering_explorer}

@@ -1,0 +1,47 @@
+"""Notebook 07's exercises accept right answers and refuse wrong ones."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from leptonkit import he, zkp
+from leptonkit.lessons.n07_homomorphic_and_zero_knowledge import SALARIES, SCHNORR_SEED
+
+
+@functools.cache
+def _paillier():
+    private, public = he.generate_paillier_keypair(1024)
+    encrypted = sum((public.encrypt(s) for s in SALARIES[1:]), public.encrypt(SALARIES[0]))
+    return private, encrypted
+
+
+def _total():
+    private, encrypted = _paillier()
+    return [(encrypted, private)], [(encrypted + 1, private), (sum(SALARIES), private), encrypted]
+
+
+def _raise():
+    private, encrypted = _paillier()
+    return [(encrypted * 103, private)], [(encrypted, private), (encrypted * 3, private)]
+
+
+def _proof():
+    secret, _ = zkp.schnorr_keypair(rng=SCHNORR_SEED)
+    other_secret, _ = zkp.schnorr_keypair()
+    return ([zkp.prove(secret, b"model v2 is mine")],
+            [zkp.prove(secret, b"model v3 is mine"), zkp.prove(other_secret, b"model v2 is mine"), "proof"])
+
+
+def _secret():
+    secret, public = zkp.schnorr_keypair(rng=SCHNORR_SEED)
+    return [int(secret), int(secret) + zkp.Q], [int(secret) + 1, public, "secret"]
+
+
+ANSWERS = {"07.1": _total, "07.2": _raise, "07.3": _proof, "07.4": _secret}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(ANSWERS))
+def test_exercise(exercise_id, judge):
+    judge(exercise_id, *ANSWERS[exercise_id]())

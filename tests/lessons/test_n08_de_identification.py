@@ -1,0 +1,32 @@
+"""Notebook 08's exercises accept right answers and refuse wrong ones; its scenario is built once."""
+
+from __future__ import annotations
+
+import pytest
+
+from leptonkit import datasets
+from leptonkit.lessons import n08_de_identification as lesson
+
+ANSWERS = {
+    "08.1": lambda: ([1], [2, 5]),
+    "08.2": lambda: ([4], [1, 5, 10]),
+    "08.3": lambda: ([4], [3, 5]),
+}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(ANSWERS))
+def test_exercise(exercise_id, judge):
+    judge(exercise_id, *ANSWERS[exercise_id]())
+
+
+def test_hospital_release_drops_the_direct_identifiers_and_hands_out_copies():
+    register, patients = lesson.hospital()
+    assert register.equals(datasets.town_register())
+    assert patients.equals(datasets.hospital_patients(register))
+    again, released = lesson.hospital_release()
+    assert again.equals(register)
+    assert not set(lesson.DIRECT_IDENTIFIERS) & set(released.columns)
+    assert {*lesson.QUASI_IDENTIFIERS, "diagnosis"} <= set(released.columns)
+    assert len(released) == len(patients)
+    patients.loc[:, "name"] = "changed"
+    assert (lesson.hospital()[1]["name"] != "changed").all()
