@@ -162,6 +162,10 @@ class MeanOfSum:
     def secure(self) -> bool:
         return self.summation is secure_sum
 
+    @property
+    def __name__(self) -> str:   # read like the plain aggregator functions beside it
+        return self.name
+
     def __call__(self, updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
         return self.summation(updates, weights) / weights.sum()
 
