@@ -29,10 +29,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import crypto
-from ._checks import as_bytes, check_int
+from ._checks import as_bytes
 from .errors import IntegrityError
 
-__all__ = ["GENESIS", "AuditLog", "IntegrityError", "Record", "compliance_report", "tampering_outcome"]
+__all__ = ["GENESIS", "AuditLog", "IntegrityError", "Record", "compliance_report"]
 
 GENESIS = "0" * 64  # the "previous hash" of the first record
 _FIELDS = ("seq", "time", "actor", "action", "details", "prev")
@@ -274,39 +274,6 @@ class AuditLog:
             f.flush()
             os.fsync(f.fileno())
         return f"removed a torn record of {len(data) - keep} bytes; {complete} complete records kept"
-
-
-# --- what a forger can get away with (notebook 10's explorer) ------------------------------------
-
-
-def tampering_outcome(log: AuditLog, *, seq: int, recompute_hashes: bool, use_anchor: bool) -> dict:
-    """What ``verify`` says when a forger edits record ``seq`` of ``log`` (in memory; the file is untouched).
-
-    The forger renames the record's actor; with ``recompute_hashes`` they also recompute every
-    hash from there on with SHA-256, as anyone can who lacks the log's key. ``use_anchor``
-    verifies against the head taken before the forgery. Returns the per-record ``status``
-    (``"ok"``, ``"first bad"``, ``"not reached"``) and verify's ``message``.
-    """
-    lines = log.path.read_bytes().splitlines()
-    seq = check_int(seq, "seq", low=0, high=max(len(lines) - 1, 0))
-    records = [json.loads(line) for line in lines]
-    anchor = (len(records) - 1, records[-1]["hash"]) if use_anchor else None
-    records[seq]["actor"] += " (edited)"
-    if recompute_hashes:
-        prev = records[seq]["prev"]
-        for r in records[seq:]:
-            fields = {name: r[name] for name in _FIELDS} | {"prev": prev}
-            r.update(prev=prev, hash=crypto.sha256(_canonical(fields)).hex())
-            prev = r["hash"]
-    forged = b"".join(_canonical(r) + b"\n" for r in records)
-    try:
-        log._check(anchor=anchor, data=forged)
-        first_bad, message = None, "verifies: this forgery goes unnoticed"
-    except IntegrityError as error:
-        first_bad, message = error.record, str(error)
-    status = ["ok" if first_bad is None or i < first_bad else "first bad" if i == first_bad
-              else "not reached" for i in range(len(records))]
-    return {"status": status, "message": message}
 
 
 # --- the compliance report ------------------------------------------------------------------------

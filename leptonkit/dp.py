@@ -38,7 +38,6 @@ from ._checks import RNG, as_generator, check_int, check_real
 from .accounting import PrivacyAccountant, PrivacyCost
 
 __all__ = [
-    "compare_mechanisms",
     "dp_count",
     "dp_histogram",
     "dp_mean",
@@ -449,35 +448,7 @@ def dp_histogram(values: Sequence[float], *, bins: Sequence[float], epsilon: flo
     return released
 
 
-# --- what the notebooks compare -------------------------------------------------------------
-
-
-def compare_mechanisms(*, sensitivity: float, epsilon: float, delta: float,
-                       points: int = 401) -> dict[str, Any]:
-    """Laplace (ε-DP) and Gaussian ((ε, δ)-DP, analytic σ) side by side, for one query.
-
-    Returns the two noise scales, their densities on a common grid, the expected absolute
-    error and 95 % error bound of a published value, and the probability that an observer who
-    sees one output guesses right which of two neighbouring datasets produced it (the best
-    test's success, (1 + total variation)/2, with even prior odds).
-    """
-    delta_f, eps = _sensitivity(sensitivity), _epsilon(epsilon)
-    b = laplace_scale(delta_f, eps)
-    sigma = gaussian_sigma(sensitivity=delta_f, epsilon=eps, delta=delta)
-    x = np.linspace(-1, 1, check_int(points, "points", low=11)) * 4 * max(b * 1.5, sigma)
-    return {
-        "x": x,
-        "laplace_scale": b,
-        "gaussian_sigma": sigma,
-        "laplace_density": np.exp(-np.abs(x) / b) / (2 * b),
-        "gaussian_density": np.exp(-0.5 * (x / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi)),
-        "laplace_mean_abs_error": b,
-        "gaussian_mean_abs_error": sigma * math.sqrt(2 / math.pi),
-        "laplace_error_95": b * math.log(20),
-        "gaussian_error_95": 1.959963984540054 * sigma,
-        "laplace_guess_probability": (2 - math.exp(-delta_f / (2 * b))) / 2,
-        "gaussian_guess_probability": float(special.ndtr(delta_f / (2 * sigma))),
-    }
+# --- noise per coordinate: L1 against L2 sensitivity ---------------------------------------
 
 
 def per_coordinate_noise_std(dimensions: Sequence[int], *, epsilon: float,

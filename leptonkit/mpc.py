@@ -55,7 +55,6 @@ __all__ = [
     "additive_share",
     "beaver_multiply",
     "beaver_triple",
-    "coalition_knowledge",
     "consistent_secrets",
     "decode_fixed",
     "encode_fixed",
@@ -423,25 +422,6 @@ def consistent_secrets(shares: list[Share], *, threshold: int, prime: int) -> np
     for share in shares[1:]:
         agrees &= (secret + grid @ powers[share.x]) % prime == share.y
     return np.bincount(secret[agrees], minlength=prime)
-
-
-def coalition_knowledge(*, threshold: int, n_parties: int, holders: int, secret: int = 7, prime: int = 11,
-                        rng: RNG = 0) -> dict[str, np.ndarray]:
-    """What coalitions of each size can do with a (t, n) sharing of ``secret`` in a tiny field.
-
-    Returns ``sizes`` (1..n), ``can`` and ``cannot`` (how many coalitions of each size can or
-    cannot reconstruct) and ``counts`` (:func:`consistent_secrets` for the first ``holders``
-    shares), for notebook 06's explorer.
-    """
-    n_parties = check_int(n_parties, "n_parties", low=2)
-    threshold = check_int(threshold, "threshold", low=1, high=n_parties)
-    holders = check_int(holders, "holders", low=0, high=n_parties)
-    shares = shamir_share(secret, threshold=threshold, n_parties=n_parties, prime=prime, rng=rng)
-    sizes = np.arange(1, n_parties + 1)
-    coalitions = np.array([math.comb(n_parties, k) for k in sizes])
-    can = np.where(sizes >= threshold, coalitions, 0)
-    return {"sizes": sizes, "can": can, "cannot": coalitions - can,
-            "counts": consistent_secrets(shares[:holders], threshold=threshold, prime=prime)}
 
 
 # --- Beaver multiplication -------------------------------------------------------------------

@@ -201,23 +201,6 @@ def test_compliance_report_flags_problems(tmp_path):
         audit.compliance_report(log, fmt="pdf")
 
 
-def test_tampering_outcome_shows_what_key_and_anchor_buy(tmp_path):
-    (tmp_path / "plain").mkdir()
-    (tmp_path / "keyed").mkdir()
-    plain = _log(tmp_path / "plain", 6)
-    keyed = _log(tmp_path / "keyed", 6, key=crypto.generate_key())
-    before = plain.path.read_bytes()
-    out = audit.tampering_outcome(plain, seq=2, recompute_hashes=False, use_anchor=False)
-    assert out["status"] == ["ok", "ok", "first bad", "not reached", "not reached", "not reached"]
-    forged = audit.tampering_outcome(plain, seq=2, recompute_hashes=True, use_anchor=False)
-    assert forged["status"] == ["ok"] * 6 and "unnoticed" in forged["message"]
-    anchored = audit.tampering_outcome(plain, seq=2, recompute_hashes=True, use_anchor=True)
-    assert anchored["status"][-1] == "first bad" and "anchor" in anchored["message"]
-    rehashed = audit.tampering_outcome(keyed, seq=2, recompute_hashes=True, use_anchor=False)
-    assert rehashed["status"][2] == "first bad"
-    assert plain.path.read_bytes() == before   # the file itself is never touched
-
-
 _APPENDER = """
 import sys
 from leptonkit import audit
