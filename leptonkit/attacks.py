@@ -264,11 +264,10 @@ def membership_inference_auc(model: Any, X_members: Any, y_members: Any, X_nonme
     import torch
     from sklearn.metrics import roc_auc_score
 
+    from .models import as_tensors
+
     def losses(X: Any, y: Any) -> np.ndarray:
-        X_t = torch.as_tensor(np.asarray(X), dtype=torch.float32)
-        y_t = torch.as_tensor(np.asarray(y)).long()
-        if len(X_t) == 0 or len(X_t) != len(y_t):
-            raise ValueError("each set needs at least one record and one label per record")
+        X_t, y_t = as_tensors(X, y)   # at least one record, one label per record
         with torch.no_grad():
             return torch.nn.functional.cross_entropy(model(X_t), y_t, reduction="none").numpy()
 
@@ -284,8 +283,9 @@ def client_gradient(model: Any, X: Any, y: Any) -> list:
     """The gradient a FedSGD client sends: of its mean cross-entropy loss on (X, y), per parameter."""
     import torch
 
-    X_t = torch.as_tensor(np.asarray(X), dtype=torch.float32)
-    y_t = torch.as_tensor(np.asarray(y)).long().reshape(-1)
+    from .models import as_tensors
+
+    X_t, y_t = as_tensors(X, np.asarray(y).reshape(-1))
     loss = torch.nn.functional.cross_entropy(model(X_t.reshape(len(y_t), -1)), y_t)
     return [g.detach() for g in torch.autograd.grad(loss, list(model.parameters()))]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NotYet", "check", "close_to", "exercise", "exercise_ids"]
+__all__ = ["NotYet", "check", "close_to", "exactly", "exercise", "exercise_ids", "just_enough"]
 
 _LESSONS_PACKAGE = f"{__package__}.lessons"
 _LESSONS_PATH = Path(__file__).resolve().parent / "lessons"
@@ -130,4 +130,27 @@ def close_to(value: Any, expected: float, *, rel: float) -> bool:
     value = float(value)
     if not math.isclose(value, expected, rel_tol=rel):
         raise NotYet(f"{value:.4g} is not within {rel:.0%} of the expected value.")
+    return True
+
+
+def exactly(answer: Any, expected: int, why: str) -> bool:
+    """True if ``answer`` is the whole number ``expected``; else :class:`NotYet` with ``why``
+    (a message whose ``{}`` stands for the answer).
+
+    For checkers of counts: ``return exactly(answer, k, "{} is not the size of the smallest group.")``.
+    """
+    if int(answer) != expected:
+        raise NotYet(why.format(int(answer)))
+    return True
+
+
+def just_enough(epsilon: float, target: float, *, slack: float = 0.1) -> bool:
+    """True if a calibration reaches ε ≤ ``target`` without overshooting by more than ``slack``.
+
+    For checkers of noise multipliers: too little noise misses the target, too much wastes utility.
+    """
+    if epsilon > target:
+        raise NotYet(f"with this noise ε = {epsilon:.3f}, above the target {target:g}.")
+    if epsilon < target - slack:
+        raise NotYet(f"with this noise ε = {epsilon:.3f}: private enough, but more noise than needed.")
     return True

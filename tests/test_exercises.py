@@ -133,3 +133,17 @@ def test_the_library_never_imports_the_teaching_layer():
 def test_the_shared_teaching_modules_import_no_topic_module(name):
     imported = {m for m in _imports(ROOT / "leptonkit" / f"{name}.py") if m.startswith("leptonkit.")}
     assert imported <= {"leptonkit.errors"}, sorted(imported)
+
+
+def test_the_generic_checks_say_what_is_wrong():
+    assert exercises.exactly(6, 6, "{} is not six") is True
+    with pytest.raises(exercises.NotYet, match=r"^7 is not six$"):
+        exercises.exactly(7, 6, "{} is not six")
+    assert exercises.just_enough(2.95, 3.0) is True
+    with pytest.raises(exercises.NotYet, match="above the target 3"):
+        exercises.just_enough(3.01, 3.0)
+    with pytest.raises(exercises.NotYet, match="more noise than needed"):
+        exercises.just_enough(2.5, 3.0)
+    assert exercises.close_to(1.005, 1.0, rel=0.01) is True
+    with pytest.raises(exercises.NotYet, match="not within 1%"):
+        exercises.close_to(1.05, 1.0, rel=0.01)

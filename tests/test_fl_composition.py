@@ -224,3 +224,22 @@ def test_fedavg_checks_the_budget_before_training_and_books_the_run(clients, tmp
     assert (ledger.history, ledger.spent) == before
     assert log.path.read_bytes().count(b"\n") == lines + 1            # only the refusal's record
     assert log.records()[-1].action == "privacy_spend_refused"
+
+
+def test_compression_comes_before_clipping_and_secure_summation(clients):
+    """Quantised updates, clipped, summed by secure aggregation, noised by the server: by hand, the same."""
+    model = models.mlp(64, 10, seed=2)
+    quantise = functools.partial(compress.quantize_stochastic, bits=8, rng=0)
+    result = fl.fedavg(model, clients, rounds=1, lr=LR, aggregator=fl.secure_mean, compress=quantise,
+                       noise_multiplier=SIGMA, clip_norm=S, rng=SEED)
+    decoded, _ = quantise(_client_updates(model, clients))
+    draw = torch.randn(4810, generator=_streams()).double().numpy()
+    expected = _flat(model).numpy() + (_clip(decoded).sum(axis=0) + SIGMA * S * draw) / len(clients)
+    assert np.max(np.abs(_flat(result.model).numpy() - expected)) < 1e-4
+
+
+def test_the_fixed_denominator_without_noise_divides_by_the_clients_of_a_round(clients):
+    model = models.mlp(64, 10, seed=2)
+    result = fl.fedavg(model, clients, rounds=1, lr=LR, average="fixed", rng=SEED)
+    expected = _flat(model).numpy() + _client_updates(model, clients).sum(axis=0) / len(clients)
+    assert np.max(np.abs(_flat(result.model).numpy() - expected)) < 1e-6

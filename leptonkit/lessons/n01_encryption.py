@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from leptonkit import crypto, plots
 from leptonkit.errors import IntegrityError
-from leptonkit.exercises import NotYet, close_to, exercise
+from leptonkit.exercises import NotYet, close_to, exactly, exercise
 from leptonkit.widgets import Explorer, slider
 
 __all__ = ["EXPLORERS", "IMAGE_SIZE", "RECORD", "RECORD_ID", "kdf_cost_explorer"]
@@ -64,9 +64,7 @@ def _distinct_ecb_blocks(answer: Any) -> bool:
     # ECB maps equal blocks to equal blocks under any key, so the count is the plaintext's.
     image = crypto.demo_image(IMAGE_SIZE).tobytes() + bytes([16]) * 16  # PKCS#7 adds one full block
     distinct = len({image[i:i + 16] for i in range(0, len(image), 16)})
-    if int(answer) != distinct:
-        raise NotYet(f"{int(answer)} is not the number of distinct blocks.")
-    return True
+    return exactly(answer, distinct, "{} is not the number of distinct blocks.")
 
 
 @exercise("01.4", hint="Average guesses are half the space: 2**(bits - 1) * 0.1 seconds; "

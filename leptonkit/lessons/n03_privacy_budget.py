@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from leptonkit import accounting, dp
-from leptonkit.exercises import NotYet, close_to, exercise
+from leptonkit.exercises import NotYet, close_to, exactly, exercise, just_enough
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
@@ -29,9 +29,7 @@ COMPOSITION_K_MAX = 1000
 @exercise("03.1", hint="Spend 0.15 at a time on a fresh PrivacyAccountant(1.0) inside a loop, and "
                        "count the spends until PrivacyBudgetExceeded is raised.")
 def _spends_that_fit(answer: Any) -> bool:
-    if int(answer) != 6:
-        raise NotYet(f"{int(answer)} spends of 0.15 do not add up to the most that fits under 1.0.")
-    return True
+    return exactly(answer, 6, "{} spends of 0.15 do not add up to the most that fits under 1.0.")
 
 
 @exercise("03.2", hint="accounting.advanced_composition(0.05, 0.0, 200, delta_prime=1e-6) returns "
@@ -46,11 +44,7 @@ def _advanced_total(answer: Any) -> bool:
 def _calibrated_noise(answer: Any) -> bool:
     eps = accounting.dpsgd_epsilon(noise_multiplier=float(answer), sample_rate=0.01, steps=2000,
                                    delta=1e-5)
-    if eps > 3:
-        raise NotYet(f"with this noise ε = {eps:.3f}, above the target 3.")
-    if eps < 2.9:
-        raise NotYet(f"with this noise ε = {eps:.3f}: private enough, but more noise than needed.")
-    return True
+    return just_enough(eps, 3.0)
 
 
 @exercise("03.4", hint="One release at ε = 0.1 has standard deviation √2·Δ/ε; the average of k has "

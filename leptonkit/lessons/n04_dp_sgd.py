@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from leptonkit import datasets, dpsgd, models
-from leptonkit.exercises import NotYet, close_to, exercise
+from leptonkit.exercises import NotYet, close_to, exactly, exercise
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider
 
@@ -37,9 +37,8 @@ def first_batch(n: int = 32) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
 def _clipped_count(answer: Any) -> bool:
     model, X, y = first_batch()
     _, norms = dpsgd.clip_and_sum(dpsgd.per_sample_gradients(model, X, y), 3.0)
-    if int(answer) != int((norms > 3.0).sum()):
-        raise NotYet(f"{int(answer)} is not the number of the first 32 gradients longer than C = 3.")
-    return True
+    return exactly(answer, int((norms > 3.0).sum()),
+                   "{} is not the number of the first 32 gradients longer than C = 3.")
 
 
 @exercise("04.2", hint="Clip-and-sum the 32 gradients, then the 31 without the first form, both with "

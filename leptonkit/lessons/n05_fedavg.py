@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from leptonkit import accounting, datasets, fl, models
-from leptonkit.exercises import NotYet, exercise
+from leptonkit.exercises import NotYet, exactly, exercise, just_enough
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
@@ -31,9 +31,7 @@ FEDAVG_ROUNDS = 10  # rounds the explorer trains on every move
                        "4-byte float32, sent once up per selected client.")
 def _bytes_up_per_client(answer: Any) -> bool:
     expected = sum(p.numel() for p in models.mlp(64, 10).parameters()) * fl.BYTES_PER_PARAMETER
-    if int(answer) != expected:
-        raise NotYet(f"{int(answer)} bytes is not one float32 per parameter of the 64-64-10 network.")
-    return True
+    return exactly(answer, expected, "{} bytes is not one float32 per parameter of the 64-64-10 network.")
 
 
 @exercise("05.2", hint="parts = fl.partition(y_train, 10, alpha=0.1, rng=0); then "
@@ -41,20 +39,14 @@ def _bytes_up_per_client(answer: Any) -> bool:
 def _labels_of_a_skewed_client(answer: Any) -> bool:
     _, _, y, _ = datasets.digits()
     labels = len(np.unique(y[fl.partition(y, 10, alpha=0.1, rng=0)[0]]))
-    if int(answer) != labels:
-        raise NotYet(f"client 0 does not hold {int(answer)} distinct digits.")
-    return True
+    return exactly(answer, labels, "client 0 does not hold {} distinct digits.")
 
 
 @exercise("05.3", hint="accounting.noise_multiplier_for_epsilon(target_epsilon=5, sample_rate=10 / 100, "
                        "steps=50, delta=1e-5): each round is one step, each client joins with rate C.")
 def _dp_fedavg_noise(answer: Any) -> bool:
     eps = accounting.dpsgd_epsilon(noise_multiplier=float(answer), sample_rate=0.1, steps=50, delta=1e-5)
-    if eps > 5:
-        raise NotYet(f"with this noise ε = {eps:.3f}, above the target 5.")
-    if eps < 4.9:
-        raise NotYet(f"with this noise ε = {eps:.3f}: private enough, but more noise than needed.")
-    return True
+    return just_enough(eps, 5.0)
 
 
 @exercise("05.4", hint="attacks.gradient_inversion(model, leaked, n_features=64) returns a dict; answer "

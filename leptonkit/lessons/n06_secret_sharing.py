@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from leptonkit import mpc
 from leptonkit._checks import RNG, check_int
 from leptonkit.errors import InsufficientShares
-from leptonkit.exercises import NotYet, exercise
+from leptonkit.exercises import NotYet, exactly, exercise
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
@@ -76,9 +76,7 @@ def _partial_sums(answer: Any) -> bool:
                        "for k = 3, 4, 5 — or read the green bars of the explorer at t = 3, n = 5.")
 def _coalitions_that_reconstruct(answer: Any) -> bool:
     expected = sum(math.comb(5, k) for k in range(3, 6))
-    if int(answer) != expected:
-        raise NotYet(f"{int(answer)} is not the number of coalitions of at least 3 of the 5 banks.")
-    return True
+    return exactly(answer, expected, "{} is not the number of coalitions of at least 3 of the 5 banks.")
 
 
 @exercise("06.3", hint="x_shares = mpc.additive_share(np.array([6]), 3), likewise y = 7; triple = "

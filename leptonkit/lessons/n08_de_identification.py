@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from leptonkit import attacks, datasets, masking
-from leptonkit.exercises import NotYet, exercise
+from leptonkit.exercises import NotYet, exactly, exercise
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider
 
@@ -71,9 +71,7 @@ def release_tradeoff() -> dict[str, np.ndarray]:
 def _k_of_the_raw_release(answer: Any) -> bool:
     _, released = hospital_release()
     k = masking.k_anonymity(released, QUASI_IDENTIFIERS)
-    if int(answer) != k:
-        raise NotYet(f"{int(answer)} is not the size of the smallest group.")
-    return True
+    return exactly(answer, k, "{} is not the size of the smallest group.")
 
 
 @exercise("08.2", hint="Replace birth_date by masking.generalize(..., kind='date') and postcode by "
@@ -83,9 +81,7 @@ def _k_after_generalising(answer: Any) -> bool:
     coarse = released.assign(birth_date=masking.generalize(released["birth_date"], kind="date"),
                              postcode=masking.generalize(released["postcode"], kind="postcode", width=3))
     k = masking.k_anonymity(coarse, QUASI_IDENTIFIERS)
-    if int(answer) != k:
-        raise NotYet(f"{int(answer)} is not the k of the generalised table.")
-    return True
+    return exactly(answer, k, "{} is not the k of the generalised table.")
 
 
 @exercise("08.3", hint="For each k, run masking.mondrian then attacks.linkage_attack, and average "

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from leptonkit import compress, datasets, fl, models
-from leptonkit.exercises import NotYet, exercise
+from leptonkit.exercises import NotYet, exactly, exercise
 from leptonkit.plots import LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider
 
@@ -43,9 +43,7 @@ def frontier() -> dict[str, np.ndarray]:
                        "client; or count ⌈1 % of 4810⌉ values at 4 + 4 bytes each.")
 def _top_k_bytes(answer: Any) -> bool:
     expected = compress.sparsify_top_k(np.zeros((1, 4810)), fraction=0.01)[1]
-    if int(answer) != expected:
-        raise NotYet(f"{int(answer)} is not the bytes of the kept values and their indices.")
-    return True
+    return exactly(answer, expected, "{} is not the bytes of the kept values and their indices.")
 
 
 @exercise("09.2", hint="In the frontier, look at the 8-bit rows: the largest prune fraction whose accuracy "
