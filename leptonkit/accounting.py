@@ -36,6 +36,7 @@ F. McSherry, *Privacy Integrated Queries*, SIGMOD 2009 (parallel composition).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import secrets
@@ -401,13 +402,22 @@ class PrivacyAccountant:
         spend = self._spend_of(cost, delta, label)
         with self._synchronised():
             new_eps, new_delta = self._refuse_unless_fits(spend)
-            if self._log is not None:  # logged first: if the log cannot be written, nothing is spent
+            if self._log is None:
+                self._history.append(spend)
+                return
+            try:   # logged first: if the log cannot be written, nothing is spent ...
                 self._log.append(actor=self._actor, action="privacy_spend",
                                  details={"label": spend.label, "epsilon": _json_number(spend.epsilon),
                                           "delta": spend.delta, "cost": spend.cost.as_record(),
                                           "group": spend.group, "total_epsilon": new_eps,
                                           "total_delta": new_delta})
-                self._seen += 1
+            except BaseException:
+                # ... but fail closed: a record that reached the file before the error (a failed
+                # fsync, say) counts, so the ledger never says less than the log
+                with contextlib.suppress(Exception):
+                    self._fold(self._log.records())
+                raise
+            self._seen += 1
             self._history.append(spend)
 
     @contextmanager

@@ -33,7 +33,9 @@ def test_append_and_verify(tmp_path):
     assert records[0].prev == audit.GENESIS and records[1].prev == records[0].hash
     assert records[4].details["rows"] == 4
     assert log.head() == (4, records[4].hash)
-    assert audit.AuditLog(tmp_path / "empty.jsonl").verify() is True
+    with pytest.raises(IntegrityError, match="does not exist"):   # a missing log proves nothing
+        audit.AuditLog(tmp_path / "never-written.jsonl").verify()
+    assert audit.AuditLog(tmp_path / "never-written.jsonl").records() == []
 
 
 def test_every_single_byte_edit_is_caught(tmp_path):
