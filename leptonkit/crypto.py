@@ -7,12 +7,19 @@ notebook 01 needs lives at the bottom, under a name nobody calls by accident.
 Neighbours: ``he`` (computing on ciphertexts), ``mpc`` (secret sharing), ``audit`` (hash chains).
 
 Keys, nonces and salts come from the OS CSPRNG (``os.urandom``); no function here takes a seed.
+
+Every token format is authenticated before any of it is interpreted: a token that is tampered,
+truncated, foreign or made under another key raises ``IntegrityError`` with one message, however
+it is broken. Only the caller's own arguments (a key of the wrong type or size, a cost out of
+range) raise ``TypeError``/``ValueError``, each naming the parameter.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import struct
 import time
 from typing import Any
@@ -59,10 +66,11 @@ __all__ = [
 NONCE_BYTES = 12  # 96-bit nonces, the size NIST SP 800-38D recommends for GCM
 TAG_BYTES = 16
 AES_KEY_BYTES = (16, 24, 32)
-MIN_RSA_BITS = 2048
+MIN_RSA_BITS, MAX_RSA_BITS = 2048, 16384
 SCRYPT_LOG2_N_RANGE = (10, 20)  # 2**20 * 1 KiB = 1 GiB of memory at the top
 SCRYPT_R, SCRYPT_P = 8, 1
 DEFAULT_SCRYPT_LOG2_N = 17  # OWASP Password Storage Cheat Sheet: N = 2**17, r = 8, p = 1
+MIN_TOKEN_LOG2_N = DEFAULT_SCRYPT_LOG2_N  # encrypt_with_password refuses a cheaper cost
 SALT_BYTES = 16
 
 _TAMPERED = "authentication failed: wrong key, wrong associated data, or tampered/truncated data"
@@ -138,41 +146,92 @@ def _optional_bytes(value: Any, name: str) -> bytes | memoryview | None:
 # --- numpy arrays (model parameters) ---------------------------------------------------------
 
 _ARRAY_MAGIC = b"LKA1"
+_ARRAY_HEADER_MAX = 4096   # bytes of JSON header; 64 dimensions of 20 digits need about 1400
+_ARRAY_MAX_DIMS = 64       # numpy's own limit
+_ARRAY_KINDS = "biufcmMSU"  # bool, ints, floats, complex, timedelta/datetime, fixed-size strings
+_ARRAY_DTYPE = re.compile(r"[<>|=][biufcmMSU][0-9]{1,6}(\[[0-9]{0,6}[a-zA-Z]{1,3}\])?")
 
 
 def encrypt_array(array: np.ndarray, key: bytes, *, associated_data: bytes | None = None) -> bytes:
     """Encrypt a numpy array with AES-GCM, keeping its dtype and shape.
 
-    The dtype and shape travel in a small plaintext header that is authenticated as associated
-    data, so nobody can reinterpret the bytes (say, as float16) without the tag failing.
+    Token layout: ``b"LKA1" || header length (4 bytes) || JSON header {dtype, shape} ||
+    AES-GCM token``; the magic, length and header are authenticated as associated data (with
+    ``associated_data`` after them), so nobody can reinterpret the bytes (say, as float16)
+    without the tag failing, and :func:`decrypt_array` reads the header only after the tag passed.
+
+    Raises
+    ------
+    TypeError
+        If ``array`` is not a numpy array of a bool, integer, float, complex, datetime,
+        timedelta or fixed-size string dtype (object, structured and void dtypes are refused:
+        their bytes alone do not carry them), or another argument is not bytes-like.
+    ValueError
+        If ``key`` is not 16, 24 or 32 bytes long.
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"array must be a numpy.ndarray, got {type(array).__name__}")
-    if array.dtype.hasobject:
-        raise TypeError("array must have a numeric or fixed-size dtype, got dtype=object")
-    header = json.dumps({"dtype": array.dtype.str, "shape": list(array.shape)}).encode()
-    prefix = _ARRAY_MAGIC + struct.pack(">I", len(header)) + header
+    dtype = array.dtype
+    if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or not _ARRAY_DTYPE.fullmatch(dtype.str):
+        raise TypeError("array must have a bool, numeric, datetime or fixed-size string dtype "
+                        f"(object, structured and void dtypes are refused), got dtype={dtype}")
     aad = _optional_bytes(associated_data, "associated_data")
+    _aesgcm(key)  # check the key before the copy below
+    header = json.dumps({"dtype": dtype.str, "shape": list(array.shape)}).encode()
+    prefix = _ARRAY_MAGIC + struct.pack(">I", len(header)) + header
     body = encrypt(np.ascontiguousarray(array).tobytes(), key,
                    associated_data=prefix + bytes(aad or b""))
     return prefix + body
 
 
 def decrypt_array(token: bytes, key: bytes, *, associated_data: bytes | None = None) -> np.ndarray:
-    """Decrypt a token made by :func:`encrypt_array`; return a writable array of the same dtype and shape."""
+    """Decrypt a token made by :func:`encrypt_array`; return a writable array of the same dtype and shape.
+
+    The tag is checked first, over the header too; only then is the header parsed.
+
+    Raises
+    ------
+    IntegrityError
+        For every way the token can be bad (one type and one message): wrong key or associated
+        data, any changed or missing byte, a header longer than 4096 bytes.
+    TypeError, ValueError
+        For arguments of the wrong type, or a key of the wrong length.
+    """
     data = bytes(as_bytes(token, "token"))
     aad = bytes(_optional_bytes(associated_data, "associated_data") or b"")
-    try:
-        if data[:4] != _ARRAY_MAGIC:
+    _aesgcm(key)
+    if len(data) < 8 or data[:4] != _ARRAY_MAGIC:
+        raise IntegrityError(_TAMPERED)
+    (n,) = struct.unpack(">I", data[4:8])
+    if n > _ARRAY_HEADER_MAX or len(data) < 8 + n:
+        raise IntegrityError(_TAMPERED)
+    prefix = data[: 8 + n]
+    raw = decrypt(data[len(prefix):], key, associated_data=prefix + aad)  # authenticates prefix
+    try:   # authentic, so made by encrypt_array; checked all the same, in case the key leaked
+        dtype, shape = _array_header(prefix[8:])
+        if math.prod(shape) * dtype.itemsize != len(raw):
             raise ValueError
-        (n,) = struct.unpack(">I", data[4:8])
-        prefix = data[: 8 + n]
-        header = json.loads(prefix[8:])
-        dtype, shape = np.dtype(header["dtype"]), tuple(int(s) for s in header["shape"])
-    except (ValueError, KeyError, TypeError, struct.error):
+        return np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
+    except (ValueError, TypeError, KeyError, RecursionError):
         raise IntegrityError(_TAMPERED) from None
-    raw = decrypt(data[len(prefix):], key, associated_data=prefix + aad)
-    return np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
+
+
+def _array_header(header: bytes) -> tuple[np.dtype, tuple[int, ...]]:
+    """Parse an authenticated array header strictly; raise ValueError for anything unexpected."""
+    fields = json.loads(header)
+    if not isinstance(fields, dict) or set(fields) != {"dtype", "shape"}:
+        raise ValueError
+    dtype_str, shape = fields["dtype"], fields["shape"]
+    if not isinstance(dtype_str, str) or not _ARRAY_DTYPE.fullmatch(dtype_str):
+        raise ValueError
+    if not isinstance(shape, list) or len(shape) > _ARRAY_MAX_DIMS:
+        raise ValueError
+    if not all(type(s) is int and 0 <= s < 2**63 for s in shape):
+        raise ValueError
+    dtype = np.dtype(dtype_str)
+    if dtype.kind not in _ARRAY_KINDS or dtype.str != dtype_str:
+        raise ValueError
+    return dtype, tuple(shape)
 
 
 # --- RSA-OAEP hybrid envelopes -------------------------------------------------------------
@@ -187,9 +246,19 @@ def generate_rsa_keypair(bits: int = 3072) -> tuple[rsa.RSAPrivateKey, rsa.RSAPu
 
     3072 bits is NIST's level for protection beyond 2030 (SP 800-57); fewer than 2048 is refused.
     """
-    bits = check_int(bits, "bits", low=MIN_RSA_BITS, high=16384)
+    bits = check_int(bits, "bits", low=MIN_RSA_BITS, high=MAX_RSA_BITS)
     private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     return private, private.public_key()
+
+
+def _rsa_key(key: Any, name: str, kind: type, what: str) -> Any:
+    """``key`` if it is an RSA key of ``kind`` with 2048 to 16384 bits; else TypeError/ValueError."""
+    if not isinstance(key, kind):
+        raise TypeError(f"{name} must be an RSA {what} key, got {type(key).__name__}")
+    if not MIN_RSA_BITS <= key.key_size <= MAX_RSA_BITS:
+        raise ValueError(f"{name} must be an RSA key of {MIN_RSA_BITS} to {MAX_RSA_BITS} bits, "
+                         f"got a {key.key_size}-bit key")
+    return key
 
 
 def seal(plaintext: bytes, public: rsa.RSAPublicKey) -> bytes:
@@ -198,9 +267,16 @@ def seal(plaintext: bytes, public: rsa.RSAPublicKey) -> bytes:
     A fresh AES-256 data key encrypts the message with AES-GCM; RSA-OAEP (SHA-256) wraps the
     data key. The wrapped key is authenticated as associated data, so swapping it is caught.
     RSA alone can encrypt only a few hundred bytes; this is how PGP, CMS and TLS use it.
+    Layout: ``b"LKS1" || wrapped-key length (2 bytes) || wrapped key || AES-GCM token``.
+
+    Raises
+    ------
+    TypeError
+        If ``public`` is not an RSA public key, or ``plaintext`` is not bytes-like.
+    ValueError
+        If ``public`` has fewer than 2048 (or more than 16384) bits, wherever it was made.
     """
-    if not isinstance(public, rsa.RSAPublicKey):
-        raise TypeError(f"public must be an RSA public key, got {type(public).__name__}")
+    public = _rsa_key(public, "public", rsa.RSAPublicKey, "public")
     data = as_bytes(plaintext, "plaintext")
     data_key = generate_key()
     wrapped = public.encrypt(data_key, _OAEP)
@@ -209,18 +285,29 @@ def seal(plaintext: bytes, public: rsa.RSAPublicKey) -> bytes:
 
 
 def unseal(sealed: bytes, private: rsa.RSAPrivateKey) -> bytes:
-    """Open an envelope made by :func:`seal`; raise ``IntegrityError`` on any tampering."""
-    if not isinstance(private, rsa.RSAPrivateKey):
-        raise TypeError(f"private must be an RSA private key, got {type(private).__name__}")
+    """Open an envelope made by :func:`seal`.
+
+    Raises
+    ------
+    IntegrityError
+        For every way the envelope can be bad — a wrapped key that does not decrypt, or
+        decrypts to anything but a 32-byte data key, a failed tag, truncation — with one message.
+    TypeError, ValueError
+        If ``private`` is not an RSA private key of 2048 to 16384 bits, or ``sealed`` is not
+        bytes-like.
+    """
+    private = _rsa_key(private, "private", rsa.RSAPrivateKey, "private")
     data = bytes(as_bytes(sealed, "sealed"))
+    wrapped_bytes = private.key_size // 8 + (private.key_size % 8 > 0)
+    if len(data) < 6 or data[:4] != _SEAL_MAGIC or struct.unpack(">H", data[4:6])[0] != wrapped_bytes:
+        raise IntegrityError(_TAMPERED)
+    header = data[: 6 + wrapped_bytes]
     try:
-        if data[:4] != _SEAL_MAGIC:
-            raise ValueError
-        (n,) = struct.unpack(">H", data[4:6])
-        header = data[: 6 + n]
         data_key = private.decrypt(header[6:], _OAEP)  # ValueError when the wrapped key is bad
-    except (ValueError, struct.error):
+    except ValueError:
         raise IntegrityError(_TAMPERED) from None
+    if len(data_key) != 32:   # seal wraps only AES-256 keys: anything else is forged
+        raise IntegrityError(_TAMPERED)
     return decrypt(data[len(header):], data_key, associated_data=header)
 
 
@@ -297,12 +384,13 @@ def derive_key_from_password(password: str | bytes, *, salt: bytes | None = None
 
     Raises
     ------
+    TypeError
+        If ``password`` is neither str nor bytes-like, or ``salt`` is not bytes-like.
     ValueError
-        If ``log2_n`` is outside [10, 20], the password is empty, or the salt is under 16 bytes.
+        If ``log2_n`` is outside [10, 20], the password is empty (or a str that is not valid
+        Unicode), or the salt is under 16 bytes.
     """
-    pw = password.encode("utf-8") if isinstance(password, str) else as_bytes(password, "password")
-    if len(pw) == 0:
-        raise ValueError("password must not be empty")
+    pw = _password_bytes(password)
     log2_n = check_int(log2_n, "log2_n", low=SCRYPT_LOG2_N_RANGE[0], high=SCRYPT_LOG2_N_RANGE[1])
     if salt is None:
         salt = os.urandom(SALT_BYTES)
@@ -313,23 +401,71 @@ def derive_key_from_password(password: str | bytes, *, salt: bytes | None = None
     return kdf.derive(bytes(pw)), salt
 
 
+def _password_bytes(password: Any) -> bytes | memoryview:
+    if isinstance(password, str):
+        try:
+            pw = password.encode("utf-8")
+        except UnicodeEncodeError:   # a lone surrogate; the message never shows the password
+            raise ValueError("password must be valid Unicode (it has an unpaired surrogate)") from None
+    else:
+        try:
+            pw = as_bytes(password, "password")
+        except TypeError:
+            raise TypeError(f"password must be str or bytes-like, got {type(password).__name__}") from None
+    if len(pw) == 0:
+        raise ValueError("password must not be empty")
+    return pw
+
+
 def encrypt_with_password(plaintext: bytes, password: str | bytes, *,
                           log2_n: int = DEFAULT_SCRYPT_LOG2_N) -> bytes:
     """Encrypt with a key derived from ``password``; the salt and cost travel in the token.
 
-    Token layout: ``b"LKP1" || log2_n || salt || AES-GCM token``, the header authenticated.
+    Token layout: ``b"LKP1" || log2_n || salt || AES-GCM token``, the header authenticated
+    (scrypt's r = 8 and p = 1 are fixed, not stored). ``log2_n`` must be in [17, 20]: 2**17 is
+    OWASP's minimum for r = 8, p = 1, so a token never gets a cheaper key than the default
+    (:func:`derive_key_from_password` still goes down to 10, for measuring). A token made with
+    ``log2_n`` above ``max_log2_n`` of :func:`decrypt_with_password` needs that raised to open.
+
+    Raises
+    ------
+    TypeError
+        If ``plaintext`` or ``password`` has the wrong type.
+    ValueError
+        If ``log2_n`` is outside [17, 20], or the password is empty.
     """
+    data = as_bytes(plaintext, "plaintext")
+    log2_n = check_int(log2_n, "log2_n", low=MIN_TOKEN_LOG2_N, high=SCRYPT_LOG2_N_RANGE[1])
     key, salt = derive_key_from_password(password, log2_n=log2_n)
     header = _PASSWORD_MAGIC + bytes([log2_n]) + salt
-    return header + encrypt(plaintext, key, associated_data=header)
+    return header + encrypt(data, key, associated_data=header)
 
 
-def decrypt_with_password(token: bytes, password: str | bytes) -> bytes:
-    """Decrypt a token made by :func:`encrypt_with_password`; a wrong password raises ``IntegrityError``."""
+def decrypt_with_password(token: bytes, password: str | bytes, *,
+                          max_log2_n: int = SCRYPT_LOG2_N_RANGE[1]) -> bytes:
+    """Decrypt a token made by :func:`encrypt_with_password`.
+
+    The cost stored in the token decides how much work (and memory: ``2**log2_n`` KiB) one
+    attempt takes, so it is capped before scrypt runs: a token asking for more than
+    ``2**max_log2_n`` — or less than ``2**10`` — is refused as tampered or foreign. A service
+    that opens tokens from strangers should lower ``max_log2_n`` to the cost it issues (17 by
+    default), since 20 means 1 GiB per attempt.
+
+    Raises
+    ------
+    IntegrityError
+        For a wrong password and every way the token can be bad (one type, one message),
+        including a cost outside [10, max_log2_n] — then without running scrypt.
+    TypeError, ValueError
+        If ``token`` or ``password`` has the wrong type, the password is empty, or
+        ``max_log2_n`` is not an int in [10, 20].
+    """
     data = bytes(as_bytes(token, "token"))
-    header = data[: 5 + SALT_BYTES]
+    _password_bytes(password)
     lo, hi = SCRYPT_LOG2_N_RANGE
-    if len(header) < 5 + SALT_BYTES or header[:4] != _PASSWORD_MAGIC or not lo <= header[4] <= hi:
+    max_log2_n = check_int(max_log2_n, "max_log2_n", low=lo, high=hi)
+    header = data[: 5 + SALT_BYTES]
+    if len(header) < 5 + SALT_BYTES or header[:4] != _PASSWORD_MAGIC or not lo <= header[4] <= max_log2_n:
         raise IntegrityError(_TAMPERED)
     key, _ = derive_key_from_password(password, salt=header[5:], log2_n=header[4])
     return decrypt(data[len(header):], key, associated_data=header)
@@ -383,10 +519,20 @@ def expected_crack_seconds(entropy_bits: float | np.ndarray,
 
 def _finite_array(values: Any, name: str, *, low: float, high: float = np.inf,
                   strict: bool = False) -> np.ndarray:
-    if np.ndim(values) == 0:
-        return np.asarray(check_real(values, name, low=low, high=None if high == np.inf else high,
-                                     low_open=strict))
-    arr = np.asarray(values, dtype=float)
+    try:
+        arr = np.asarray(values)
+    except ValueError:   # ragged nesting: refused as "not a real number" below
+        arr = np.asarray(None)
+    if arr.ndim == 0:
+        try:
+            return np.asarray(check_real(values, name, low=low, high=None if high == np.inf else high,
+                                         low_open=strict))
+        except OverflowError:   # an int too large for a float
+            raise ValueError(f"{name} must be finite and at most {high:g}, got an int too large "
+                             "for a float") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real number or an array of real numbers")
+    arr = arr.astype(float)
     bad = ~np.isfinite(arr) | (arr <= low if strict else arr < low) | (arr > high)
     if bad.any():
         bound = f"({low:g}, {high:g}]" if strict else f"[{low:g}, {high:g}]"
@@ -433,7 +579,9 @@ def demo_image(size: int = 128) -> np.ndarray:
 
 def bytes_as_image(data: bytes, shape: tuple[int, int]) -> np.ndarray:
     """View the first ``rows * cols`` bytes of ``data`` as a uint8 image, to look at ciphertext."""
-    rows, cols = (check_int(s, "shape", low=1) for s in shape)
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise TypeError(f"shape must be a (rows, cols) pair of ints, got {type(shape).__name__}")
+    rows, cols = (check_int(s, "shape", low=1, high=2**31) for s in shape)
     data = bytes(as_bytes(data, "data"))
     if len(data) < rows * cols:
         raise ValueError(f"data must hold at least {rows * cols} bytes for shape {shape}, got {len(data)}")

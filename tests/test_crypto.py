@@ -4,15 +4,69 @@ from __future__ import annotations
 
 import hashlib
 import hmac as std_hmac
+import json
 import random
+import struct
+import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from leptonkit import crypto
 from leptonkit.errors import IntegrityError
 
 RNG = random.Random(20261125)  # which bits get flipped: fixed so a failure can be replayed
+TAMPERED = "authentication failed: wrong key, wrong associated data, or tampered/truncated data"
+
+
+def mutations(data: bytes, count: int, seed: int) -> Iterator[bytes]:
+    """``count`` seeded random mutations of ``data``: bit flips, truncation, extension, insertion.
+
+    Each differs from ``data`` (a mutation that happens to restore it is skipped).
+    """
+    rng = np.random.default_rng(seed)
+    made = 0
+    while made < count:
+        b = bytearray(data)
+        kind = int(rng.integers(4))
+        if kind == 0:
+            for _ in range(int(rng.integers(1, 4))):
+                position = int(rng.integers(len(b) * 8))
+                b[position // 8] ^= 1 << (position % 8)
+        elif kind == 1:
+            b = b[: int(rng.integers(len(b)))]
+        elif kind == 2:
+            b += rng.bytes(int(rng.integers(1, 17)))
+        else:
+            position = int(rng.integers(len(b) + 1))
+            b[position:position] = rng.bytes(int(rng.integers(1, 5)))
+        if bytes(b) != data:
+            made += 1
+            yield bytes(b)
+
+
+def _refused(call, *args, **kwargs) -> str:
+    """Run ``call``; it must raise IntegrityError (any other exception fails the test)."""
+    with pytest.raises(IntegrityError) as info:
+        call(*args, **kwargs)
+    return str(info.value)
+
+
+@pytest.fixture
+def no_scrypt(monkeypatch):
+    """Make any scrypt run fail the test: for refusals that must come before the KDF."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("scrypt ran, but the token should have been refused first")
+    monkeypatch.setattr(crypto, "Scrypt", refuse)
+
+
+def _cheap_password_token(plaintext: bytes, password: str, log2_n: int = 10) -> bytes:
+    """A token in encrypt_with_password's layout at a cost it refuses to make: fast to test."""
+    key, salt = crypto.derive_key_from_password(password, log2_n=log2_n)
+    header = b"LKP1" + bytes([log2_n]) + salt
+    return header + crypto.encrypt(plaintext, key, associated_data=header)
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +209,56 @@ def test_array_bad_inputs(key):
         crypto.encrypt_array(np.array([object()]), key)
 
 
+@pytest.mark.parametrize("array", [
+    np.zeros(3, dtype=[("age", "<i4"), ("dose", "<f8")]),          # came back as V12
+    np.zeros(2, dtype="V12"),
+    np.zeros(2, dtype=[("nested", [("a", "u1")])]),
+    np.array([None, 1], dtype=object),
+])
+def test_encrypt_array_refuses_structured_void_and_object_dtypes(key, array):
+    with pytest.raises(TypeError, match="array must have a bool, numeric"):
+        crypto.encrypt_array(array, key)
+
+
+@pytest.mark.parametrize("array", [
+    np.array([True, False]), np.arange(4, dtype=">i8"), np.array([1 + 2j], dtype=np.complex64),
+    np.array(["ab", "c"]), np.array([b"xy"]), np.arange(3).astype("datetime64[ns]"),
+    np.arange(3).astype("timedelta64[s]"), np.zeros((2, 0, 3), dtype=np.uint16),
+])
+def test_array_round_trip_of_other_fixed_size_dtypes(key, array):
+    restored = crypto.decrypt_array(crypto.encrypt_array(array, key), key)
+    assert restored.dtype == array.dtype and restored.shape == array.shape
+    np.testing.assert_array_equal(restored, array)
+
+
+def _array_token_with_header(header: bytes, body: bytes = bytes(40)) -> bytes:
+    return b"LKA1" + struct.pack(">I", len(header)) + header + body
+
+
+@pytest.mark.parametrize("header", [
+    b"[" * 100_000,                                                   # was RecursionError
+    json.dumps({"dtype": "<f4", "shape": [1e400]}).encode(),         # was OverflowError
+    json.dumps({"dtype": "f4,(", "shape": [1]}).encode(),            # was SyntaxError
+    json.dumps({"dtype": "(f4,", "shape": [1]}).encode(),
+    json.dumps({"dtype": "<f4", "shape": [-1]}).encode(),
+    b"\xff\xfe not json",
+    json.dumps({"dtype": "<f4", "shape": [10]}).encode(),            # well formed, not authentic
+])
+def test_array_header_is_authenticated_before_it_is_parsed(key, header, monkeypatch):
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the header was parsed before the tag was checked")
+    monkeypatch.setattr(crypto.json, "loads", no_parsing)
+    assert _refused(crypto.decrypt_array, _array_token_with_header(header), key) == TAMPERED
+
+
+def test_array_header_length_is_capped(key):
+    token = crypto.encrypt_array(np.ones(3), key)
+    for length in (4097, 2**31, 2**32 - 1):
+        forged = token[:4] + struct.pack(">I", length) + token[8:]
+        assert _refused(crypto.decrypt_array, forged, key) == TAMPERED
+    assert _refused(crypto.decrypt_array, b"LKA1\0\0", key) == TAMPERED
+
+
 # --- envelopes --------------------------------------------------------------------------------
 
 
@@ -190,6 +294,37 @@ def test_seal_for_someone_else_is_refused(rsa_pair):
     _, other_public = crypto.generate_rsa_keypair(2048)
     with pytest.raises(IntegrityError):
         crypto.unseal(crypto.seal(b"x", other_public), private)
+
+
+def test_unseal_gives_one_error_for_every_failure(rsa_pair):
+    """A forged envelope whose wrapped key is not a 32-byte AES key fails like any other."""
+    private, public = rsa_pair
+    messages = set()
+    for data_key in (b"", b"k" * 15, b"k" * 16, b"k" * 31, b"k" * 33, b"k" * 64):
+        wrapped = public.encrypt(data_key, crypto._OAEP)   # anyone can wrap with the public key
+        header = b"LKS1" + struct.pack(">H", len(wrapped)) + wrapped
+        body = crypto.encrypt(b"forged", b"k" * 32, associated_data=header)
+        messages.add(_refused(crypto.unseal, header + body, private))
+    sealed = crypto.seal(b"real", public)
+    tampered = bytearray(sealed)
+    tampered[-1] ^= 1
+    messages.add(_refused(crypto.unseal, bytes(tampered), private))
+    for length in (0, 255, 257, 512, 65535):                    # the length field disagrees with the key
+        messages.add(_refused(crypto.unseal, sealed[:4] + struct.pack(">H", length) + sealed[6:], private))
+    assert messages == {TAMPERED}
+
+
+def test_seal_and_unseal_enforce_the_minimum_rsa_key_size():
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)   # made elsewhere
+    with pytest.raises(ValueError, match=r"public must be an RSA key of 2048 to 16384 bits, got a 1024-bit"):
+        crypto.seal(b"x", weak.public_key())
+    with pytest.raises(ValueError, match=r"private must be an RSA key of 2048 to 16384 bits, got a 1024-bit"):
+        crypto.unseal(b"LKS1" + bytes(200), weak)
+    other = ec.generate_private_key(ec.SECP256R1())
+    with pytest.raises(TypeError, match="public must be an RSA public key"):
+        crypto.seal(b"x", other.public_key())
+    with pytest.raises(TypeError, match="private must be an RSA private key"):
+        crypto.unseal(b"x", other)
 
 
 def test_rsa_bad_inputs(rsa_pair):
@@ -279,18 +414,63 @@ def test_password_key_matches_scrypt_reference_and_salts_differ():
 
 
 def test_password_encryption_round_trip_and_refusals():
-    token = crypto.encrypt_with_password(b"backup", "correct horse", log2_n=10)
+    token = crypto.encrypt_with_password(b"backup", "correct horse")        # the default cost, 2**17
+    assert token[:5] == b"LKP1" + bytes([17])
     assert crypto.decrypt_with_password(token, "correct horse") == b"backup"
-    assert crypto.decrypt_with_password(token, b"correct horse") == b"backup"
     with pytest.raises(IntegrityError):
         crypto.decrypt_with_password(token, "correct horsf")
-    for position in (0, 4 * 8, 5 * 8 + 3, len(token) * 8 - 1):  # magic, cost, salt, tag
-        tampered = bytearray(token)
+    cheap = _cheap_password_token(b"backup", "correct horse")
+    assert crypto.decrypt_with_password(cheap, b"correct horse") == b"backup"
+    for position in (0, 4 * 8, 5 * 8 + 3, len(cheap) * 8 - 1):  # magic, cost, salt, tag
+        tampered = bytearray(cheap)
         tampered[position // 8] ^= 1 << (position % 8)
         with pytest.raises(IntegrityError):
             crypto.decrypt_with_password(bytes(tampered), "correct horse")
     with pytest.raises(IntegrityError):
-        crypto.decrypt_with_password(token[:10], "correct horse")
+        crypto.decrypt_with_password(cheap[:10], "correct horse")
+
+
+@pytest.mark.parametrize("log2_n", [10, 14, 16])
+def test_password_tokens_refuse_a_cost_below_the_minimum(log2_n, no_scrypt):
+    with pytest.raises(ValueError, match=rf"log2_n must be in \[17, 20\].*got {log2_n}"):
+        crypto.encrypt_with_password(b"backup", "pw", log2_n=log2_n)
+
+
+def test_password_token_cost_is_capped_before_scrypt_runs(no_scrypt):
+    salt = bytes(16)
+    body = bytes(12 + 16)
+    for cost in (0, 9, 21, 30, 64, 255):                        # outside [10, 20]: foreign or forged
+        assert _refused(crypto.decrypt_with_password, b"LKP1" + bytes([cost]) + salt + body, "pw") == TAMPERED
+    for cost, cap in ((18, 17), (20, 17), (11, 10), (17, 12)):  # above the caller's cap
+        token = b"LKP1" + bytes([cost]) + salt + body
+        assert _refused(crypto.decrypt_with_password, token, "pw", max_log2_n=cap) == TAMPERED
+
+
+def test_password_token_within_a_lowered_cap_still_opens():
+    token = _cheap_password_token(b"backup", "pw", log2_n=11)
+    assert crypto.decrypt_with_password(token, "pw", max_log2_n=11) == b"backup"
+    with pytest.raises(IntegrityError):
+        crypto.decrypt_with_password(token, "pw", max_log2_n=10)
+    for cap, error in ((9, ValueError), (21, ValueError), (17.0, TypeError), (None, TypeError)):
+        with pytest.raises(error, match="max_log2_n"):
+            crypto.decrypt_with_password(token, "pw", max_log2_n=cap)
+
+
+def test_password_functions_check_argument_types_first(no_scrypt):
+    for password in (None, 12345, 1.5, ["pw"]):
+        with pytest.raises(TypeError, match="password"):
+            crypto.decrypt_with_password(b"not a token", password)
+        with pytest.raises(TypeError, match="password"):
+            crypto.encrypt_with_password(b"x", password)
+    with pytest.raises(TypeError, match="plaintext"):
+        crypto.encrypt_with_password("text", "pw")              # before the costly scrypt
+    with pytest.raises(TypeError, match="token"):
+        crypto.decrypt_with_password("token", "pw")
+    with pytest.raises(ValueError, match="password must not be empty"):
+        crypto.decrypt_with_password(b"not a token", "")
+    with pytest.raises(ValueError, match="password must be valid Unicode") as info:
+        crypto.encrypt_with_password(b"x", "secret\ud800")
+    assert "secret" not in str(info.value).replace("password must", "")
 
 
 def test_password_bad_inputs():
@@ -313,6 +493,25 @@ def test_kdf_cost_table_is_measured_then_linear():
     seconds = table["seconds"]
     assert np.all(seconds > 0)
     np.testing.assert_allclose(seconds[3:] / seconds[2:-1], 2.0)  # extrapolated: doubling per step
+
+
+def test_other_wrong_types_name_the_parameter(key):
+    with pytest.raises(TypeError, match="shape"):
+        crypto.bytes_as_image(b"x" * 16, None)
+    with pytest.raises(TypeError, match="shape"):
+        crypto.bytes_as_image(b"x" * 16, (2, 2, 4))
+    with pytest.raises(TypeError, match="entropy_bits"):
+        crypto.expected_crack_seconds(["56"], 1)
+    with pytest.raises(TypeError, match="guesses_per_second"):
+        crypto.expected_crack_seconds(10, [None])
+    with pytest.raises(ValueError, match="entropy_bits"):
+        crypto.expected_crack_seconds(2**5000, 1)
+    with pytest.raises(TypeError, match="key"):
+        crypto.encrypt_array(np.ones(2), None)
+    with pytest.raises(TypeError, match="key"):
+        crypto.decrypt_array(b"LKA1", 1.5)
+    with pytest.raises(TypeError, match="sealed"):
+        crypto.unseal(None, crypto.generate_rsa_keypair(2048)[0])
 
 
 def test_expected_crack_seconds():
@@ -362,3 +561,36 @@ def test_keys_never_appear_in_reprs(rsa_pair):
     raw = signing.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                 serialization.NoEncryption())
     assert raw.hex() not in repr(signing) and str(private.private_numbers().d) not in repr(private)
+
+
+# --- mutation fuzz: every changed token is refused with IntegrityError, nothing else ------------
+
+FUZZ_MUTATIONS = 300
+
+
+def _fuzz(token: bytes, open_token, seed: int) -> None:
+    messages = {_refused(open_token, mutated) for mutated in mutations(token, FUZZ_MUTATIONS, seed)}
+    assert messages == {TAMPERED}
+
+
+def test_fuzz_aes_gcm_tokens(key):
+    token = crypto.encrypt(b"patient 0042: HbA1c 6.1 %", key, associated_data=b"record-0042")
+    _fuzz(token, lambda t: crypto.decrypt(t, key, associated_data=b"record-0042"), seed=1)
+
+
+def test_fuzz_array_tokens(key):
+    token = crypto.encrypt_array(np.arange(12, dtype=np.float32).reshape(3, 4), key, associated_data=b"v1")
+    _fuzz(token, lambda t: crypto.decrypt_array(t, key, associated_data=b"v1"), seed=2)
+
+
+def test_fuzz_sealed_envelopes(rsa_pair):
+    private, public = rsa_pair
+    _fuzz(crypto.seal(b"a record for the university", public), lambda t: crypto.unseal(t, private), seed=3)
+
+
+def test_fuzz_password_tokens():
+    token = _cheap_password_token(b"backup", "correct horse")
+    start = time.perf_counter()
+    # a service that opens strangers' tokens caps their cost; here 2**12, to keep the fuzz quick
+    _fuzz(token, lambda t: crypto.decrypt_with_password(t, "correct horse", max_log2_n=12), seed=4)
+    assert time.perf_counter() - start < 10

@@ -70,6 +70,11 @@ def _schnorr_proof(answer: Any) -> bool:
 @exercise("07.4", hint="zkp.recover_secret_from_nonce_reuse(public, message1, proof1, message2, proof2); "
                        "answer the recovered secret (an int).")
 def _recovered_secret(answer: Any) -> bool:
+    if isinstance(answer, zkp.SchnorrSecret):
+        raise NotYet("that is the key object itself, which never shows its number: answer the int "
+                     "that the attack recovers from the two proofs.")
+    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)):
+        raise NotYet(f"answer the recovered secret as an int, not a {type(answer).__name__}.")
     if pow(zkp.G, int(answer) % zkp.Q, zkp.P) != _lesson_public_key():
         raise NotYet("g to the power of this number is not the public key: it is not the secret.")
     return True

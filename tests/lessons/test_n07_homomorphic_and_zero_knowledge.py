@@ -7,7 +7,7 @@ import functools
 import pytest
 
 from leptonkit import he, zkp
-from leptonkit.lessons.n07_homomorphic_and_zero_knowledge import SALARIES, SCHNORR_SEED
+from leptonkit.lessons.n07_homomorphic_and_zero_knowledge import MESSAGES, SALARIES, SCHNORR_SEED
 
 
 @functools.cache
@@ -36,7 +36,12 @@ def _proof():
 
 def _secret():
     secret, public = zkp.schnorr_keypair(rng=SCHNORR_SEED)
-    return [int(secret), int(secret) + zkp.Q], [int(secret) + 1, public, "secret"]
+    x = secret.reveal_exponent_insecure()
+    nonce_reuse = [zkp.prove_with_nonce_insecure(secret, m, nonce=424242) for m in MESSAGES]
+    recovered = zkp.recover_secret_from_nonce_reuse(public, MESSAGES[0], nonce_reuse[0],
+                                                    MESSAGES[1], nonce_reuse[1])
+    return ([recovered, x, x + zkp.Q],
+            [x + 1, public, "secret", 2.5, True, secret])   # the key object is not an answer
 
 
 ANSWERS = {"07.1": _total, "07.2": _raise, "07.3": _proof, "07.4": _secret}
