@@ -21,7 +21,7 @@ The naive sampler lives here, and only here, under a name that says what it is.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 _U_BITS = 53  # the naive sampler's uniform draws are k / 2**53, k = 1 … 2**53
+MAX_TRIALS = 10_000_000  # simulated attacks: beyond this a run takes minutes, not seconds
 
 
 def dp_guess_bound(epsilon: float) -> float:
@@ -62,7 +63,8 @@ def dp_guess_bound(epsilon: float) -> float:
 
 def differencing_attack(count_all: float, count_without_target: float) -> bool:
     """Guess the target's secret bit from a count over everyone and one over everyone but them."""
-    return (count_all - count_without_target) > 0.5
+    total = check_real(count_all, "count_all")
+    return (total - check_real(count_without_target, "count_without_target")) > 0.5
 
 
 def differencing_success_rate(bits: np.ndarray, *, epsilon: float | None, trials: int,
@@ -74,10 +76,16 @@ def differencing_success_rate(bits: np.ndarray, *, epsilon: float | None, trials
     at ``epsilon`` — and runs :func:`differencing_attack`. The two releases together are
     2ε-DP, so the success rate cannot exceed ``dp_guess_bound(2 * epsilon)`` beyond sampling error.
     """
-    bits = np.asarray(bits).astype(bool)
-    if bits.size < 2:
-        raise ValueError("bits must hold at least two people")
-    trials = check_int(trials, "trials", low=1)
+    try:
+        bits = np.asarray(bits)
+    except ValueError:
+        raise ValueError("bits must be a 1-d array of people's 0/1 secrets") from None
+    if bits.ndim != 1 or bits.size < 2 or not (bits.dtype == bool or np.isin(bits, (0, 1)).all()):
+        raise ValueError("bits must be a 1-d array of at least two people's 0/1 (or boolean) secrets")
+    bits = bits.astype(bool)
+    if epsilon is not None:
+        check_real(epsilon, "epsilon", low=0.0, low_open=True)
+    trials = check_int(trials, "trials", low=1, high=MAX_TRIALS)
     generator = as_generator(rng)
     total = int(bits.sum())
     hits = 0
@@ -102,6 +110,8 @@ def naive_laplace_insecure(value: float, *, scale: float, rng: RNG = None) -> fl
     outputs this can produce differs for different ``value``s — which is what
     :func:`floating_point_attack` reads. For the lesson only; use ``dp.laplace_mechanism``.
     """
+    value = check_real(value, "value")
+    scale = check_real(scale, "scale", low=0.0, low_open=True)
     generator = as_generator(rng)
     u = int(generator.integers(1, 2**_U_BITS + 1)) / 2**_U_BITS
     sign = 1.0 if generator.integers(2) else -1.0
@@ -116,6 +126,10 @@ def floating_point_attack(output: float, *, candidates: tuple[float, ...], scale
     with no such k is ruled out with certainty — whatever ε promised.
     """
     scale = check_real(scale, "scale", low=0.0, low_open=True)
+    output = check_real(output, "output")
+    if isinstance(candidates, (str, bytes)) or not isinstance(candidates, Iterable):
+        raise TypeError(f"candidates must be a collection of numbers, got {type(candidates).__name__}")
+    candidates = [check_real(x, "candidates") for x in candidates]
     possible = []
     for x in candidates:
         noise = output - x
@@ -141,9 +155,9 @@ def floating_point_attack_success_rate(*, epsilon: float, trials: int, sampler: 
     the noise distribution (the nearer candidate). Returns the success rate, the fraction of
     releases where the attack ruled a candidate out, and the DP bound e^ε/(1 + e^ε).
     """
-    eps = check_real(epsilon, "epsilon", low=0.0, low_open=True)
-    trials = check_int(trials, "trials", low=1)
-    if sampler not in ("naive", "kit"):
+    eps = check_real(epsilon, "epsilon", low=0.0, high=50.0, low_open=True)  # beyond 50: no noise to read
+    trials = check_int(trials, "trials", low=1, high=MAX_TRIALS)
+    if not isinstance(sampler, str) or sampler not in ("naive", "kit"):
         raise ValueError(f"sampler must be 'naive' or 'kit', got {sampler!r}")
     generator = as_generator(rng)
     scale = 1.0 / eps
@@ -179,7 +193,9 @@ def linkage_attack(released: pd.DataFrame, register: pd.DataFrame, *, quasi_iden
     naming a record correctly is 1/candidates, so ``(1 / result.candidates).mean()`` is the
     expected re-identification rate.
     """
-    columns = list(quasi_identifiers)
+    columns = _column_names(quasi_identifiers, "quasi_identifiers")
+    if not isinstance(identity, str):
+        raise TypeError(f"identity must be a column name (str), got {type(identity).__name__}")
     for frame, name in ((released, "released"), (register, "register")):
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
@@ -236,6 +252,13 @@ def reidentification_tradeoff(records: pd.DataFrame, register: pd.DataFrame, *,
     """
     from . import masking  # the defence measured here lives in masking
 
+    for frame, name in ((records, "records"), (register, "register")):
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    quasi_identifiers = _column_names(quasi_identifiers, "quasi_identifiers")
+    if sensitive is not None and not isinstance(sensitive, str):
+        raise TypeError(f"sensitive must be a column name (str) or None, got {type(sensitive).__name__}")
+    ks = _whole_numbers(ks, "ks", low=1, high=len(records))
     rows = {"k": [], "reidentification": [], "unique": [], "information_loss": [], "l_diversity": []}
     for k in ks:
         released, loss = masking.mondrian(records, quasi_identifiers, int(k))
@@ -264,14 +287,18 @@ def membership_inference_auc(model: Any, X_members: Any, y_members: Any, X_nonme
     import torch
     from sklearn.metrics import roc_auc_score
 
-    from .models import as_tensors
+    from .models import _logits, as_tensors, check_model
 
-    def losses(X: Any, y: Any) -> np.ndarray:
-        X_t, y_t = as_tensors(X, y)   # at least one record, one label per record
+    check_model(model)
+
+    def losses(X: Any, y: Any, names: tuple[str, str]) -> np.ndarray:
+        X_t, y_t = as_tensors(X, y, names=names)   # at least one record, one label per record
         with torch.no_grad():
-            return torch.nn.functional.cross_entropy(model(X_t), y_t, reduction="none").numpy()
+            logits = _logits(model, X_t, y_t, names[0])
+            return torch.nn.functional.cross_entropy(logits, y_t, reduction="none").numpy()
 
-    member, outside = losses(X_members, y_members), losses(X_nonmembers, y_nonmembers)
+    member = losses(X_members, y_members, ("X_members", "y_members"))
+    outside = losses(X_nonmembers, y_nonmembers, ("X_nonmembers", "y_nonmembers"))
     labels = np.r_[np.ones(len(member)), np.zeros(len(outside))]
     return float(roc_auc_score(labels, -np.r_[member, outside]))
 
@@ -283,10 +310,11 @@ def client_gradient(model: Any, X: Any, y: Any) -> list:
     """The gradient a FedSGD client sends: of its mean cross-entropy loss on (X, y), per parameter."""
     import torch
 
-    from .models import as_tensors
+    from .models import _logits, as_tensors, check_model
 
-    X_t, y_t = as_tensors(X, np.asarray(y).reshape(-1))
-    loss = torch.nn.functional.cross_entropy(model(X_t.reshape(len(y_t), -1)), y_t)
+    check_model(model)
+    X_t, y_t = as_tensors(X, y)
+    loss = torch.nn.functional.cross_entropy(_logits(model, X_t, y_t), y_t)
     return [g.detach() for g in torch.autograd.grad(loss, list(model.parameters()))]
 
 
@@ -306,16 +334,23 @@ def gradient_inversion(model: Any, gradient: Sequence, *, n_features: int, steps
     """
     import torch
 
-    n_features = check_int(n_features, "n_features", low=1)
-    steps = check_int(steps, "steps", low=1)
-    target = [torch.as_tensor(g, dtype=torch.float32) for g in gradient]
+    from .models import check_model
+
+    check_model(model)
+    n_features = check_int(n_features, "n_features", low=1, high=1_000_000)
+    steps = check_int(steps, "steps", low=1, high=100_000)
+    params = list(model.parameters())
+    target = _gradient(gradient, params)
     label = int(torch.argmin(target[-1]))          # the last layer's bias gradient: softmax − one-hot
     seed = int(as_generator(rng).integers(2**31))
     dummy = torch.randn(1, n_features, generator=torch.Generator().manual_seed(seed)).requires_grad_(True)
     optimiser = torch.optim.LBFGS([dummy], lr=1.0, max_iter=steps, history_size=50,
                                   line_search_fn="strong_wolfe")
-    params = list(model.parameters())
     y = torch.tensor([label])
+    try:
+        model(dummy)
+    except (RuntimeError, IndexError) as error:
+        raise ValueError(f"n_features does not fit the model: {str(error).splitlines()[0][:120]}") from None
 
     def distance() -> torch.Tensor:
         loss = torch.nn.functional.cross_entropy(model(dummy), y)
@@ -338,7 +373,9 @@ def model_poisoning(aggregator: Any, *, attackers: Sequence[int], scale: float =
     A scaled, sign-flipped update (a simple model-poisoning attack) drags a plain mean wherever
     the attacker likes; a coordinate median or a trimmed mean ignores a minority of such clients.
     """
-    attackers = frozenset(int(a) for a in attackers)
+    if not callable(aggregator):
+        raise TypeError(f"aggregator must be callable, got {type(aggregator).__name__}")
+    attackers = frozenset(_whole_numbers(attackers, "attackers", low=0))
     scale = check_real(scale, "scale")
 
     def poisoned(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
@@ -348,3 +385,41 @@ def model_poisoning(aggregator: Any, *, attackers: Sequence[int], scale: float =
         return aggregator(updates, weights, clients)
 
     return poisoned
+
+
+# --- argument checks shared by the attacks ---------------------------------------------------
+
+
+def _column_names(columns: Any, name: str) -> list[str]:
+    if isinstance(columns, str) or not isinstance(columns, Iterable):
+        raise TypeError(f"{name} must be a list of column names, got {type(columns).__name__}")
+    columns = list(columns)
+    if not all(isinstance(c, str) for c in columns):
+        raise TypeError(f"{name} must hold column names (str)")
+    return columns
+
+
+def _whole_numbers(values: Any, name: str, *, low: int, high: int | None = None) -> list[int]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a collection of whole numbers, got {type(values).__name__}")
+    return [check_int(v, name, low=low, high=high) for v in values]
+
+
+def _gradient(gradient: Any, params: list) -> list:
+    """The received gradient as float tensors, one per parameter of the model, of the same shapes."""
+    import torch
+
+    if not isinstance(gradient, Sequence) or isinstance(gradient, (str, bytes)) \
+            or len(gradient) != len(params):
+        raise TypeError(f"gradient must be one array per model parameter ({len(params)})")
+    target = []
+    for g, p in zip(gradient, params, strict=True):
+        try:
+            t = torch.as_tensor(np.asarray(g, dtype=np.float32))
+        except (TypeError, ValueError, OverflowError):
+            raise TypeError("gradient must hold numeric arrays") from None
+        if t.shape != p.shape or not torch.isfinite(t).all():
+            raise ValueError(f"gradient must match the model's parameter shapes and be finite; got "
+                             f"{tuple(t.shape)} for a parameter of shape {tuple(p.shape)}")
+        target.append(t)
+    return target

@@ -38,7 +38,7 @@ def dense_bytes(n_values: int) -> int:
 def _updates(updates: Any) -> np.ndarray:
     try:
         arr = np.asarray(updates, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise TypeError("updates must be a numeric array of shape (clients, parameters)") from None
     if arr.ndim != 2 or arr.shape[1] == 0:
         raise ValueError(f"updates must have shape (clients, parameters >= 1), got {arr.shape}")
@@ -121,8 +121,11 @@ def compression_frontier(model: nn.Module, X_test: Any, y_test: Any, *,
                          prune: Any = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98),
                          bits: Any = (2, 4, 8, 16, 32)) -> dict[str, np.ndarray]:
     """Test accuracy and size of :func:`compress_model` for every (prune, bits) pair, as flat arrays."""
-    from .models import evaluate
+    from .models import as_tensors, check_model, evaluate
 
+    check_model(model)
+    X_t, y_t = as_tensors(X_test, y_test, names=("X_test", "y_test"))
+    prune, bits = _grid(prune, "prune", check_real), _grid(bits, "bits", check_int)
     rows: dict[str, list] = {"prune": [], "bits": [], "bytes": [], "accuracy": []}
     for b in bits:
         for f in prune:
@@ -130,5 +133,17 @@ def compression_frontier(model: nn.Module, X_test: Any, y_test: Any, *,
             rows["prune"].append(f)
             rows["bits"].append(b)
             rows["bytes"].append(size)
-            rows["accuracy"].append(evaluate(compressed, X_test, y_test)[1])
+            rows["accuracy"].append(evaluate(compressed, X_t, y_t)[1])
     return {k: np.asarray(v) for k, v in rows.items()}
+
+
+def _grid(values: Any, name: str, check: Any) -> list:
+    """A non-empty collection of settings, each checked like the single one (``compress_model``'s range)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a collection of settings, got {type(values).__name__}")
+    values = list(values)
+    if not values or len(values) > 1000:
+        raise ValueError(f"{name} must hold 1 to 1000 settings, got {len(values)}")
+    for v in values:
+        check(v, name)
+    return values

@@ -75,6 +75,9 @@ def hospital_patients(register: pd.DataFrame, n: int = 2000, *, rng: RNG = 1) ->
     The rows carry the register's identity columns, so notebook 08 can "de-identify" them and
     then show how the register links them back.
     """
+    if not isinstance(register, pd.DataFrame) or register.empty:
+        raise TypeError(f"register must be a non-empty pandas DataFrame such as town_register(), "
+                        f"got {type(register).__name__}")
     n = check_int(n, "n", low=1, high=len(register))
     g = as_generator(rng)
     patients = register.iloc[np.sort(g.choice(len(register), size=n, replace=False))].copy()

@@ -129,6 +129,7 @@ def sign_head(log: AuditLog, private: ed25519.Ed25519PrivateKey) -> Checkpoint:
     ValueError
         If the log is empty: there is no head to sign.
     """
+    _check_log(log)
     if not isinstance(private, ed25519.Ed25519PrivateKey):
         raise TypeError(f"private must be an Ed25519 private key, got {type(private).__name__}")
     records = log.records()
@@ -145,6 +146,7 @@ def verify_checkpoint(log: AuditLog, checkpoint: Checkpoint, public: ed25519.Ed2
     Checks the signature, then the whole chain against the checkpoint as an anchor: an edited,
     reordered or cut-off record before the checkpoint, or a checkpoint from another log, fails.
     """
+    _check_log(log)
     if not isinstance(checkpoint, Checkpoint):
         raise TypeError(f"checkpoint must be a Checkpoint, got {type(checkpoint).__name__}")
     if not isinstance(public, ed25519.Ed25519PublicKey):
@@ -161,3 +163,10 @@ def verify_checkpoint(log: AuditLog, checkpoint: Checkpoint, public: ed25519.Ed2
     if not records or records[0].hash != checkpoint.first:
         raise IntegrityError("the checkpoint belongs to another log")
     return True
+
+
+def _check_log(log: Any) -> None:
+    from .log import AuditLog
+
+    if not isinstance(log, AuditLog):
+        raise TypeError(f"log must be a leptonkit.audit.AuditLog, got {type(log).__name__}")

@@ -49,7 +49,7 @@ def compliance_report(log: AuditLog, *, title: str = "Compliance report", fmt: s
     """
     if not isinstance(log, AuditLog):
         raise TypeError(f"log must be a leptonkit.audit.AuditLog, got {type(log).__name__}")
-    if fmt not in ("markdown", "html"):
+    if not isinstance(fmt, str) or fmt not in ("markdown", "html"):
         raise ValueError(f"fmt must be 'markdown' or 'html', got {fmt!r}")
     if not isinstance(title, str):
         raise TypeError(f"title must be a string, got {type(title).__name__}")
