@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from leptonkit import (
@@ -359,6 +359,7 @@ def test_every_valid_call_is_valid():
 
 @pytest.mark.parametrize("name", FUZZED)
 @settings(max_examples=20, derandomize=True, deadline=None, database=None,
+          phases=(Phase.explicit, Phase.generate),   # no shrinking: the report names the call already
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_hostile_argument_gets_a_named_error(name, data, tmp_path):
