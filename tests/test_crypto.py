@@ -8,43 +8,17 @@ import json
 import random
 import struct
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from mutations import mutations
 
 from leptonkit import crypto
 from leptonkit.errors import IntegrityError
 
 RNG = random.Random(20261125)  # which bits get flipped: fixed so a failure can be replayed
 TAMPERED = "authentication failed: wrong key, wrong associated data, or tampered/truncated data"
-
-
-def mutations(data: bytes, count: int, seed: int) -> Iterator[bytes]:
-    """``count`` seeded random mutations of ``data``: bit flips, truncation, extension, insertion.
-
-    Each differs from ``data`` (a mutation that happens to restore it is skipped).
-    """
-    rng = np.random.default_rng(seed)
-    made = 0
-    while made < count:
-        b = bytearray(data)
-        kind = int(rng.integers(4))
-        if kind == 0:
-            for _ in range(int(rng.integers(1, 4))):
-                position = int(rng.integers(len(b) * 8))
-                b[position // 8] ^= 1 << (position % 8)
-        elif kind == 1:
-            b = b[: int(rng.integers(len(b)))]
-        elif kind == 2:
-            b += rng.bytes(int(rng.integers(1, 17)))
-        else:
-            position = int(rng.integers(len(b) + 1))
-            b[position:position] = rng.bytes(int(rng.integers(1, 5)))
-        if bytes(b) != data:
-            made += 1
-            yield bytes(b)
 
 
 def _refused(call, *args, **kwargs) -> str:

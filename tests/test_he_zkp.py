@@ -8,34 +8,12 @@ import json
 import math
 import pickle
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from mutations import mutations
 
 from leptonkit import he, zkp
-
-
-def mutations(data: bytes, count: int, seed: int) -> Iterator[bytes]:
-    """``count`` seeded random mutations of ``data``: bit flips, truncation, extension, insertion."""
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
-        b = bytearray(data)
-        kind = int(rng.integers(4))
-        if kind == 0:
-            for _ in range(int(rng.integers(1, 4))):
-                position = int(rng.integers(len(b) * 8))
-                b[position // 8] ^= 1 << (position % 8)
-        elif kind == 1:
-            b = b[: int(rng.integers(len(b)))]
-        elif kind == 2:
-            b += rng.bytes(int(rng.integers(1, 17)))
-        else:
-            position = int(rng.integers(len(b) + 1))
-            b[position:position] = rng.bytes(int(rng.integers(1, 5)))
-        yield bytes(b)
-
-# --- Paillier ----------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
