@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from mutations import mutations
+from reliability.mutations import mutations
 
 from leptonkit import crypto
 from leptonkit.errors import IntegrityError

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from mutations import mutations
+from reliability.mutations import mutations
 
 from leptonkit import he, zkp
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ __all__ = ["GENESIS", "MAX_LINE_BYTES", "AuditLog", "Record"]
 GENESIS = "0" * 64          # the "previous hash" of the first record
 MAX_LINE_BYTES = 1 << 20    # a record longer than this is refused when written and when read
 _FIELDS = ("seq", "time", "actor", "action", "details", "prev")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 try:  # POSIX; elsewhere the lock is the in-process one only
     import fcntl
@@ -80,6 +82,8 @@ def _parse(line: bytes, where: str, index: int) -> dict:
     types = {"seq": int, "time": str, "actor": str, "action": str, "details": dict, "prev": str, "hash": str}
     if any(not isinstance(raw[name], kind) or isinstance(raw[name], bool) for name, kind in types.items()):
         raise _bad(index, f"{where} is not a valid record")
+    if not all(_HEX64.fullmatch(raw[name]) for name in ("hash", "prev")):
+        raise _bad(index, f"{where} is not a valid record: its hashes are not 64 hex digits")
     try:
         canonical = _canonical(raw)
     except (ValueError, RecursionError):
@@ -243,7 +247,7 @@ class AuditLog:
         if writer.seq == len(records) - 1:   # crashed after the record, before the key evolved
             last = records[-1]
             fields = {name: getattr(last, name) for name in _FIELDS}
-            if hmac.compare_digest(self._digest(fields, writer.key), last.hash):
+            if _same(self._digest(fields, writer.key), last.hash):
                 return WriterKey(writer.seq + 1, evolve(writer.key))
         if writer.seq != len(records):
             raise IntegrityError(f"{self.writer_key_path} does not belong to the log's last record")
@@ -324,7 +328,7 @@ class AuditLog:
             if raw["prev"] != prev:
                 raise _bad(i, f"{where} does not follow the record before it (chain broken)")
             fields = {name: raw[name] for name in _FIELDS}
-            if not writer and not hmac.compare_digest(raw["hash"], self._digest(fields, key)):
+            if not writer and not _same(raw["hash"], self._digest(fields, key)):
                 raise _bad(i, f"{where} was altered: its hash does not match its contents")
             if self._forward and key is not None:
                 key = evolve(key)
@@ -332,7 +336,7 @@ class AuditLog:
             prev = raw["hash"]
         if anchor is not None:
             seq, digest = _anchor(anchor)
-            if seq >= len(records) or not hmac.compare_digest(records[seq].hash, digest):
+            if seq >= len(records) or not _same(records[seq].hash, digest):
                 raise _bad(min(seq, len(records)), f"record {seq} no longer matches the anchor: records "
                                                    f"were removed from the end or rewritten")
         return records
@@ -385,3 +389,8 @@ def _anchor(anchor: Any) -> tuple[int, str]:
             or isinstance(anchor[0], bool) or anchor[0] < 0 or not isinstance(anchor[1], str):
         raise TypeError("anchor must be a (seq, hash) pair from head() or a checkpoint")
     return anchor[0], anchor[1]
+
+
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison of two hashes (as UTF-8 bytes, so any string compares, never raises)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))

@@ -11,6 +11,7 @@ import os
 import pickle
 
 import pytest
+from mutations import mutations
 
 from leptonkit import accounting, audit, crypto
 from leptonkit.audit import checkpoints
@@ -240,3 +241,15 @@ def test_a_malformed_budget_record_is_flagged_not_divided_by(tmp_path, budget):
 def test_the_report_names_a_wrong_argument():
     with pytest.raises(TypeError, match="log"):
         audit.compliance_report(None)
+
+
+@pytest.mark.parametrize("key", [None, KEY], ids=["sha256", "hmac"])
+def test_every_mutation_of_a_log_line_is_caught(tmp_path, key):
+    """300 seeded mutations of one record (bit flips, cuts, insertions): verify names a bad record,
+    never accepts the change and never raises anything but IntegrityError."""
+    log = _log(tmp_path, n=3, key=key)
+    lines = log.path.read_bytes().splitlines(keepends=True)
+    for mutated in mutations(lines[1][:-1], 300, seed=11):
+        log.path.write_bytes(lines[0] + mutated + b"\n" + lines[2])
+        with pytest.raises(IntegrityError):
+            log.verify()
