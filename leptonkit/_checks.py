@@ -33,27 +33,48 @@ def as_bytes(value: Any, name: str) -> bytes | memoryview:
                     f"got {type(value).__name__}{hint}")
 
 
+def _refuse_non_number(value: Any, name: str, kind: str) -> None:
+    """Raise ``TypeError`` for text, bytes and booleans, which Python would otherwise take for numbers."""
+    if isinstance(value, (str, bytes, bytearray, memoryview)):
+        raise TypeError(f"{name} must be {kind}, got {type(value).__name__} (convert text to a number first)")
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {kind}, got a bool")
+
+
 def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
-    """Return ``value`` as an int within ``[low, high]``; raise ``TypeError``/``ValueError`` otherwise."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    """Return ``value`` as an int within ``[low, high]``; raise ``TypeError``/``ValueError`` otherwise.
+
+    Python ints and numpy integer scalars are accepted; bool, str, bytes and floats (even
+    ``2.0``) are refused with a ``TypeError`` naming ``name``.
+    """
+    _refuse_non_number(value, name, "an int")
+    if not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name} must be in {_interval(low, high)}, got {value}")
-    return int(value)
+        raise ValueError(f"{name} must be in {_interval(low, high)}, got {_show_int(value)}")
+    return value
 
 
 def check_real(value: Any, name: str, *, low: float | None = None, high: float | None = None,
                low_open: bool = False, high_open: bool = False) -> float:
     """Return ``value`` as a finite float within the given bounds.
 
-    NaN and infinities are refused; ``low_open``/``high_open`` make a bound strict (``ε > 0``).
+    Python and numpy reals (ints, floats, ``Fraction``) are accepted; bool, str and bytes are
+    refused with a ``TypeError``. NaN, infinities and numbers too large for a float (``10**400``)
+    are refused with a ``ValueError``; ``low_open``/``high_open`` make a bound strict (``ε > 0``).
     """
-    if isinstance(value, bool) or not isinstance(value, Real):
+    _refuse_non_number(value, name, "a real number")
+    if not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    x = float(value)
     allowed = _interval(low, high, low_open=low_open, high_open=high_open)
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
     if not math.isfinite(x):
-        raise ValueError(f"{name} must be a finite number in {allowed}, got {x}")
+        shown = _show_int(int(value)) if isinstance(value, (int, np.integer)) else f"{x}"
+        raise ValueError(f"{name} must be a finite number in {allowed}, got {shown}")
     too_low = low is not None and (x <= low if low_open else x < low)
     too_high = high is not None and (x >= high if high_open else x > high)
     if too_low or too_high:
@@ -61,10 +82,28 @@ def check_real(value: Any, name: str, *, low: float | None = None, high: float |
     return x
 
 
+def _show_int(value: int) -> str:
+    """An int for an error message: in full when short, else its sign and bit length."""
+    if abs(value) < 10**15:
+        return str(value)
+    return f"{'-' if value < 0 else ''}an int of {abs(value).bit_length()} bits"
+
+
+def _bound(x: float | int) -> str:
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        x = int(x)
+        if abs(x) < 10**15:
+            return str(x)
+        if x > 0 and x & (x - 1) == 0:
+            return f"2^{x.bit_length() - 1}"
+        return f"{float(x):g}" if abs(x) < 2**1000 else _show_int(x)
+    return f"{x:g}"
+
+
 def _interval(low, high, *, low_open: bool = False, high_open: bool = False) -> str:
     left = "(" if low is None or low_open else "["
     right = ")" if high is None or high_open else "]"
-    return f"{left}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{right}"
+    return f"{left}{'-inf' if low is None else _bound(low)}, {'inf' if high is None else _bound(high)}{right}"
 
 
 def lesson_generator(rng: Any) -> np.random.Generator | None:

@@ -588,34 +588,91 @@ def advanced_composition(epsilon: float, delta: float, k: int, *,
 
 # --- Opacus accountants ------------------------------------------------------------------------
 
+#: The noise multipliers σ/C the Opacus functions below accept: [0.01, 1e6]. Below 0.01 ε is in
+#: the thousands and Opacus's RDP analysis runs out of floating point; 1e6 is Opacus's own
+#: ceiling when it calibrates.
+MIN_NOISE_MULTIPLIER = 0.01
+MAX_NOISE_MULTIPLIER = 1e6
+_MAX_STEPS = 10**12          # RDP scales linearly in steps: far beyond any training run
+_MAX_CURVE_POINTS = 100_000  # dpsgd_epsilon_curve: step counts in one call
+_MAX_PRV_POINTS = 2**20      # PRV grid points: about 0.3 GB of working memory in Opacus, 1 s
+_EPSILON_TOLERANCE = 0.01    # Opacus's tolerance when it calibrates σ to a target ε
+
 
 def _accountant_name(accountant: Any) -> str:
+    if not isinstance(accountant, str):
+        raise TypeError(f"accountant must be one of {ACCOUNTANTS}, got {type(accountant).__name__}")
     if accountant not in ACCOUNTANTS:
         raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
     return accountant
 
 
+def _noise_multiplier(value: Any) -> float:
+    return check_real(value, "noise_multiplier", low=MIN_NOISE_MULTIPLIER, high=MAX_NOISE_MULTIPLIER)
+
+
 def _dpsgd_args(noise_multiplier: Any, sample_rate: Any, steps: Any, delta: Any):
-    return (check_real(noise_multiplier, "noise_multiplier", low=0.0, low_open=True),
+    return (_noise_multiplier(noise_multiplier),
             check_real(sample_rate, "sample_rate", low=0.0, high=1.0, low_open=True),
-            check_int(steps, "steps", low=1),
+            check_int(steps, "steps", low=1, high=_MAX_STEPS),
             check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True))
+
+
+class _Unaccountable(ValueError):
+    """The accountant cannot give a finite ε here (PRV's grid too large, or ε infinite)."""
+
+
+def _prv_accountant(sigma: float, q: float, steps: int) -> Any:
+    """Opacus's PRVAccountant, refusing a grid above 2^20 points before it builds any array.
+
+    The grid's size comes from Opacus's own ``_get_domain`` (an RDP bound on the privacy loss,
+    over a mesh that shrinks with √steps); only discretising and convolving on it takes memory.
+    """
+    from opacus.accountants import PRVAccountant
+
+    class Bounded(PRVAccountant):
+        def _get_domain(self, *args: Any, **kwargs: Any) -> Any:
+            domain = super()._get_domain(*args, **kwargs)
+            if domain.size > _MAX_PRV_POINTS:
+                raise _Unaccountable(
+                    f"noise_multiplier={sigma:g} with sample_rate={q:g} over steps={steps} is too small for "
+                    f"accountant='prv': its grid would need {domain.size:.3g} points, more than "
+                    f"{_MAX_PRV_POINTS} (gigabytes of memory); raise noise_multiplier, or use "
+                    f"accountant='rdp'")
+            return domain
+
+    return Bounded()
+
+
+def _epsilon(sigma: float, q: float, steps: int, dlt: float, name: str) -> float:
+    """ε from Opacus's accountant ``name``; PRV only when its grid is affordable."""
+    from opacus.accountants import create_accountant
+
+    if name == "prv" and dlt < 1e-300:
+        raise ValueError(f"delta must be at least 1e-300 for accountant='prv' (its error budget is "
+                         f"delta / 1000), got {dlt:g}")
+    acct = _prv_accountant(sigma, q, steps) if name == "prv" else create_accountant(mechanism=name)
+    acct.history = [(sigma, q, steps)]
+    eps = float(acct.get_epsilon(delta=dlt))
+    if math.isnan(eps) or eps == math.inf:
+        raise _Unaccountable(f"noise_multiplier={sigma:g} with sample_rate={q:g} over steps={steps} gives no "
+                             f"finite ε at delta={dlt:g} from accountant={name!r}: raise noise_multiplier")
+    return max(eps, 0.0)   # a conversion below 0 (δ near 1) still certifies ε = 0
 
 
 def dpsgd_epsilon(*, noise_multiplier: float, sample_rate: float, steps: int, delta: float,
                   accountant: str = "rdp") -> float:
     """ε of DP-SGD (Poisson-subsampled Gaussian) after ``steps`` steps, from Opacus's accountant.
 
-    ``noise_multiplier`` is σ/C (noise over clipping norm), ``sample_rate`` the probability q
-    that a record is in a batch. ``accountant`` is ``"rdp"`` (Mironov 2017) or ``"prv"``
-    (Gopi et al. 2021, tighter).
+    ``noise_multiplier`` is σ/C (noise over clipping norm), in [0.01, 1e6]; ``sample_rate`` the
+    probability q in (0, 1] that a record is in a batch; ``steps`` an int in [1, 10^12].
+    ``accountant`` is ``"rdp"`` (Mironov 2017) or ``"prv"`` (Gopi et al. 2021, tighter). PRV
+    discretises the privacy loss on a grid whose size grows as σ shrinks and steps grow: a
+    grid above 2^20 points (small σ at a large q) is refused with a ``ValueError`` naming the
+    noise multiplier, before any memory is taken. ε is never negative (δ near 1 gives 0).
     """
     sigma, q, steps, dlt = _dpsgd_args(noise_multiplier, sample_rate, steps, delta)
-    from opacus.accountants import create_accountant
-
-    acct = create_accountant(mechanism=_accountant_name(accountant))
-    acct.history = [(sigma, q, steps)]
-    return float(acct.get_epsilon(delta=dlt))
+    return _epsilon(sigma, q, steps, dlt, _accountant_name(accountant))
 
 
 def dpsgd_epsilon_curve(*, noise_multiplier: float, sample_rate: float, steps: Sequence[int],
@@ -623,35 +680,100 @@ def dpsgd_epsilon_curve(*, noise_multiplier: float, sample_rate: float, steps: S
     """:func:`dpsgd_epsilon` (RDP) after each of several step counts, at the cost of one.
 
     RDP composes linearly, so Opacus's per-step RDP is computed once and scaled; each entry
-    equals Opacus's ``RDPAccountant`` after that many steps.
+    equals Opacus's ``RDPAccountant`` after that many steps. ``steps`` is a sequence of at
+    most 100 000 step counts, each in [1, 10^12].
     """
     sigma, q, _, dlt = _dpsgd_args(noise_multiplier, sample_rate, 1, delta)
-    counts = [check_int(s, "steps", low=1) for s in steps]
+    if isinstance(steps, (str, bytes, dict)) or not isinstance(steps, (Sequence, np.ndarray, range)):
+        raise TypeError(f"steps must be a sequence of step counts (a list of ints), "
+                        f"got {type(steps).__name__}")
+    if len(steps) > _MAX_CURVE_POINTS:
+        raise ValueError(f"steps must hold at most {_MAX_CURVE_POINTS} step counts, got {len(steps)}")
+    counts = [check_int(s, "steps", low=1, high=_MAX_STEPS) for s in steps]
     from opacus.accountants import RDPAccountant
     from opacus.accountants.analysis import rdp as opacus_rdp
 
     orders = RDPAccountant.DEFAULT_ALPHAS
     one_step = np.asarray(opacus_rdp.compute_rdp(q=q, noise_multiplier=sigma, steps=1, orders=orders))
-    return np.array([opacus_rdp.get_privacy_spent(orders=orders, rdp=one_step * s, delta=dlt)[0]
-                     for s in counts])
+    return np.array([max(opacus_rdp.get_privacy_spent(orders=orders, rdp=one_step * s, delta=dlt)[0], 0.0)
+                     for s in counts], dtype=float)
 
 
 def noise_multiplier_for_epsilon(*, target_epsilon: float, sample_rate: float, steps: int,
                                  delta: float, accountant: str = "rdp") -> float:
-    """The smallest noise multiplier (to Opacus's tolerance 0.01 in ε) whose DP-SGD ε ≤ target."""
+    """The smallest noise multiplier (to Opacus's tolerance 0.01 in ε) whose DP-SGD ε ≤ target.
+
+    The same search as Opacus's ``get_noise_multiplier`` (double σ from 20 until ε ≤ target,
+    then bisect), so it returns Opacus's answer, but bounded: σ stays in [0.01, 1e6], and a
+    target outside what those noise multipliers give is refused at once with a ``ValueError``
+    naming ``target_epsilon`` (Opacus's own search never ends for a target such as 1e16).
+    With ``accountant="prv"``, a noise multiplier too small for PRV's grid counts as too little
+    noise; if the target needs one, the ``ValueError`` says so (after a few PRV evaluations).
+    """
     eps = check_real(target_epsilon, "target_epsilon", low=0.0, low_open=True)
     _, q, steps, dlt = _dpsgd_args(1.0, sample_rate, steps, delta)
-    with warnings.catch_warnings():  # the search visits tiny σ whose best RDP order is the largest
-        warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
-        from opacus.accountants.utils import get_noise_multiplier
+    name = _accountant_name(accountant)
+    with warnings.catch_warnings():  # the search visits σ whose best RDP order is the largest or smallest
+        warnings.filterwarnings("ignore", message="Optimal order is the (largest|smallest) alpha")
+        return _calibrate(eps, q, steps, dlt, name)
 
-        return float(get_noise_multiplier(target_epsilon=eps, target_delta=dlt, sample_rate=q,
-                                          steps=steps, accountant=_accountant_name(accountant)))
+
+def _calibrate(target: float, q: float, steps: int, dlt: float, name: str) -> float:
+    def epsilon_at(sigma: float) -> float:
+        return _epsilon(sigma, q, steps, dlt, name)
+
+    low, high, eps_high = 0.0, 10.0, math.inf
+    while eps_high > target:       # Opacus: double σ until it is enough
+        high *= 2
+        if high > MAX_NOISE_MULTIPLIER:
+            raise ValueError(f"target_epsilon={target:g} is too small: even noise_multiplier "
+                             f"{MAX_NOISE_MULTIPLIER:g} gives ε = {epsilon_at(MAX_NOISE_MULTIPLIER):.4g} at "
+                             f"sample_rate={q:g}, steps={steps}, delta={dlt:g}")
+        try:
+            eps_high = epsilon_at(high)
+        except _Unaccountable as error:
+            raise ValueError(f"steps={steps} at sample_rate={q:g} are too many for accountant='prv' even "
+                             f"with noise_multiplier {high:g} ({error}); use accountant='rdp'") from None
+    if name == "rdp":              # cheap: refuse at once a target that not even σ = 0.01 reaches
+        eps_floor = epsilon_at(MIN_NOISE_MULTIPLIER)
+        if eps_floor < target - _EPSILON_TOLERANCE:
+            raise ValueError(f"target_epsilon={target:g} is too large: even noise_multiplier "
+                             f"{MIN_NOISE_MULTIPLIER:g} gives only ε = {eps_floor:.6g} at sample_rate={q:g}, "
+                             f"steps={steps}, delta={dlt:g}; a larger ε means (almost) no noise at all")
+    unaccountable = 0.0            # the largest σ whose ε the accountant could not give (PRV's grid)
+    for _ in range(200):           # Opacus's bisection; each step halves [low, high]
+        if target - eps_high <= _EPSILON_TOLERANCE:
+            return high
+        if high - low <= (0.01 if low == unaccountable > 0 else 1e-12) * high:
+            break
+        sigma = (low + high) / 2
+        if sigma < MIN_NOISE_MULTIPLIER:
+            low = sigma             # ε(σ) ≥ ε(0.01) ≥ target: Opacus's step, decided without evaluating
+            continue
+        try:
+            eps = epsilon_at(sigma)
+        except _Unaccountable:      # less noise than PRV can account: it counts as too little noise
+            low = unaccountable = sigma
+            continue
+        if eps < target:
+            high, eps_high = sigma, eps
+        else:
+            low = sigma
+    where = ("PRV's grid grows too large; use accountant='rdp'" if unaccountable
+             else "ε cannot be resolved")
+    raise ValueError(f"target_epsilon={target:g} is too large for accountant={name!r} at sample_rate={q:g}, "
+                     f"steps={steps}, delta={dlt:g}: it needs a noise multiplier below {high:.6g} (ε = "
+                     f"{eps_high:.6g} there), where {where}")
 
 
 def gaussian_composition_epsilon(*, noise_multiplier: float, k: int, delta: float,
                                  accountant: str = "rdp") -> float:
-    """ε of k Gaussian queries, each with noise σ = noise_multiplier · Δ₂, composed by Opacus."""
+    """ε of k Gaussian queries, each with noise σ = noise_multiplier · Δ₂, composed by Opacus.
+
+    ``noise_multiplier`` in [0.01, 1e6], ``k`` an int in [1, 10^12], ``delta`` in (0, 1).
+    """
+    _noise_multiplier(noise_multiplier)
+    k = check_int(k, "k", low=1, high=_MAX_STEPS)
     return dpsgd_epsilon(noise_multiplier=noise_multiplier, sample_rate=1.0, steps=k, delta=delta,
                          accountant=accountant)
 
@@ -664,6 +786,8 @@ def composition_curves(*, epsilon: float, k_max: int, delta_per_query: float = 1
     basic composition (kε, kδ₀); advanced composition at δ' (total δ = kδ₀ + δ'); and RDP
     (Opacus's analysis of the same Gaussian noise) reported at that same total δ, so advanced
     and RDP are compared at equal δ. Returns arrays ``k``, ``basic``, ``advanced``, ``rdp``.
+    ``epsilon`` is a per-query ε in [2^-30, 2^40] (``dp.gaussian_sigma``'s range), ``k_max`` an
+    int in [1, 100 000].
     """
     from .dp import gaussian_sigma  # the per-query calibration lives with the mechanisms
 

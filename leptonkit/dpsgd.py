@@ -70,6 +70,30 @@ def _tensors(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return X_t, y_t
 
 
+def _batch(X: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch as tensors: tensors pass as they are (their dtype kept), anything else through as_tensors."""
+    if isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor):
+        if X.ndim < 2 or len(X) == 0:
+            raise ValueError(f"X must be shaped (samples >= 1, features...), got shape {tuple(X.shape)}")
+        if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+            raise TypeError(f"y must hold integer class labels, got {y.dtype}")
+        if y.shape != (len(X),):
+            raise ValueError(f"y must be one label per sample: X has {len(X)} samples, y has shape "
+                             f"{tuple(y.shape)}")
+        return X, y
+    return _tensors(X, y)
+
+
+def _gradients(grads: Any, name: str) -> dict[str, torch.Tensor]:
+    """A non-empty dict of named gradient tensors; TypeError naming ``name`` otherwise."""
+    if not isinstance(grads, dict) or not grads:
+        raise TypeError(f"{name} must be a non-empty dict of parameter name -> torch.Tensor, "
+                        f"got {type(grads).__name__}")
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in grads.items()):
+        raise TypeError(f"{name} must map parameter names (str) to torch tensors")
+    return grads
+
+
 def _torch_generator(rng: RNG) -> tuple[np.random.Generator, torch.Generator]:
     """A numpy generator (batch sampling) and a torch generator (noise) from one ``rng``."""
     np_rng = as_generator(rng)
@@ -81,6 +105,8 @@ def _torch_generator(rng: RNG) -> tuple[np.random.Generator, torch.Generator]:
 
 def per_sample_gradients(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
     """The gradient of the cross-entropy loss of every sample separately: {name: (batch, *shape)}."""
+    _check_model(model)
+    X, y = _batch(X, y)
     params = {k: v.detach() for k, v in model.named_parameters()}
     buffers = {k: v.detach() for k, v in model.named_buffers()}
 
@@ -98,7 +124,10 @@ def clip_and_sum(grads: dict[str, torch.Tensor],
     Returns the sum and the per-sample norms before clipping. The scale factor is
     min(1, C / (norm + 1e-6)), as in Opacus, so one person moves the sum by at most C.
     """
+    grads = _gradients(grads, "grads")
     C = check_real(max_grad_norm, "max_grad_norm", low=0.0, low_open=True)
+    if any(g.ndim == 0 for g in grads.values()) or len({len(g) for g in grads.values()}) != 1:
+        raise ValueError("grads must hold per-sample gradients: tensors with one first (batch) dimension")
     norms = torch.sqrt(sum(g.reshape(len(g), -1).pow(2).sum(1) for g in grads.values()))
     factor = (C / (norms + 1e-6)).clamp(max=1.0)
     summed = {k: torch.einsum("i,i...->...", factor, g) for k, g in grads.items()}
@@ -115,6 +144,9 @@ def clipped_gradient_sum(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
     matrix product (the "ghost clipping" of Goodfellow 2015 and Li et al. 2022): one backward
     pass, no per-sample gradients in memory. Any other model takes the ``torch.func`` path.
     """
+    _check_model(model)
+    X, y = _batch(X, y)
+    check_real(max_grad_norm, "max_grad_norm", low=0.0, low_open=True)
     layers = list(model) if isinstance(model, nn.Sequential) else []
     if not layers or any(any(True for _ in m.parameters()) and not isinstance(m, nn.Linear) for m in layers) \
             or X.ndim != 2:
@@ -149,8 +181,21 @@ def clipped_gradient_sum(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
 
 def add_noise(summed: dict[str, torch.Tensor], *, noise_multiplier: float, max_grad_norm: float,
               generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-    """Add N(0, (σ·C)²) to every coordinate of the clipped sum: the Gaussian mechanism, Δ₂ = C."""
-    sigma = check_real(noise_multiplier, "noise_multiplier", low=0.0) * max_grad_norm
+    """Add N(0, (σ·C)²) to every coordinate of the clipped sum: the Gaussian mechanism, Δ₂ = C.
+
+    σ in [0, 1e6] (0: no noise), C > 0; σ·C must leave room in the gradients' dtype (no noisy
+    coordinate may overflow to infinity). ``generator`` is a ``torch.Generator`` or None.
+    """
+    summed = _gradients(summed, "summed")
+    z = check_real(noise_multiplier, "noise_multiplier", low=0.0, high=accounting.MAX_NOISE_MULTIPLIER)
+    C = check_real(max_grad_norm, "max_grad_norm", low=0.0, low_open=True)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    sigma = z * C
+    room = min(torch.finfo(v.dtype).max if v.is_floating_point() else 0.0 for v in summed.values()) / 2**10
+    if not sigma <= room:
+        raise ValueError(f"noise_multiplier × max_grad_norm = {sigma:g} must be at most {room:g} for these "
+                         f"gradients' dtype (the noise would overflow to infinity)")
     return {k: v + sigma * torch.randn(v.shape, generator=generator, dtype=v.dtype)
             for k, v in summed.items()}
 
@@ -173,11 +218,15 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
     Poisson-subsampled Gaussian, σ, q, steps) is checked before training starts and booked when
     it ends; a refused or failed run spends nothing.
 
+    ``noise_multiplier`` is 0 (no noise) or in [0.01, 1e6]; a ``target_epsilon`` that no noise
+    multiplier in that range reaches is refused at once (see
+    :func:`~leptonkit.accounting.noise_multiplier_for_epsilon`).
+
     Raises
     ------
     ValueError
         For both or neither of target_epsilon / noise_multiplier, C ≤ 0, a non-finite or
-        non-positive lr, δ outside (0, 1), or a model with BatchNorm.
+        non-positive lr, δ outside (0, 1), an unreachable target_epsilon, or a model with BatchNorm.
     """
     _check_model(model)
     if (target_epsilon is None) == (noise_multiplier is None):
@@ -198,8 +247,11 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
         check_real(target_epsilon, "target_epsilon", low=0.0, low_open=True)
         sigma = accounting.noise_multiplier_for_epsilon(target_epsilon=target_epsilon, sample_rate=q,
                                                         steps=steps, delta=delta)
-    else:
+    else:   # 0 (no noise, ε = ∞) or a noise multiplier in [0.01, 1e6]
         sigma = check_real(noise_multiplier, "noise_multiplier", low=0.0)
+        if sigma != 0:
+            sigma = check_real(sigma, "noise_multiplier", low=accounting.MIN_NOISE_MULTIPLIER,
+                               high=accounting.MAX_NOISE_MULTIPLIER)
     with warnings.catch_warnings():  # Opacus's default orders, so ε equals its accountant's exactly
         warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
         epsilons = (accounting.dpsgd_epsilon_curve(noise_multiplier=sigma, sample_rate=q, delta=delta,

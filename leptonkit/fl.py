@@ -70,6 +70,9 @@ class FedAvgResult:
 # --- partitions ----------------------------------------------------------------------------------
 
 
+_MAX_PARTITION_TRIES = 1000   # Dirichlet redraws: each costs a pass over every sample
+
+
 def partition(y: Any, n_clients: int, *, alpha: float | None = None, rng: RNG = None,
               max_tries: int = 100) -> list[np.ndarray]:
     """Split sample indices among ``n_clients``: IID, or with Dirichlet(α) label skew.
@@ -77,30 +80,31 @@ def partition(y: Any, n_clients: int, *, alpha: float | None = None, rng: RNG = 
     Parameters
     ----------
     y
-        The labels, one per sample.
+        The labels, one per sample: a non-empty 1-d array of numbers, strings or booleans.
+        A missing label (NaN, None) is refused: its sample would silently belong to no class.
     n_clients
         K, between 1 and the number of samples.
     alpha
         ``None`` for IID (a random permutation cut into sizes that differ by at most one);
         otherwise the concentration α > 0 of a Dirichlet over clients drawn for each class —
         small α gives each client few classes (Hsu et al. 2019). Draws with an empty client are
-        redrawn up to ``max_tries`` times.
+        redrawn up to ``max_tries`` times, an int in [1, 1000].
 
     Returns
     -------
     list of numpy.ndarray
         One sorted index array per client; every sample appears exactly once.
     """
-    labels = np.asarray(y)
-    if labels.ndim != 1 or labels.size == 0:
-        raise ValueError(f"y must be a non-empty 1-d array of labels, got shape {labels.shape}")
+    labels = _labels(y)
     n_clients = check_int(n_clients, "n_clients", low=1, high=labels.size)
+    max_tries = check_int(max_tries, "max_tries", low=1, high=_MAX_PARTITION_TRIES)
+    alpha = None if alpha is None else check_real(alpha, "alpha", low=0.0, low_open=True)
     generator = as_generator(rng)
     if alpha is None:
         return [np.sort(part) for part in np.array_split(generator.permutation(labels.size), n_clients)]
-    alpha = check_real(alpha, "alpha", low=0.0, low_open=True)
-    classes = [np.flatnonzero(labels == c) for c in np.unique(labels)]
-    for _ in range(check_int(max_tries, "max_tries", low=1)):
+    _, codes = np.unique(labels, return_inverse=True)
+    classes = [np.flatnonzero(codes == c) for c in range(codes.max() + 1)]
+    for _ in range(max_tries):
         parts: list[list[np.ndarray]] = [[] for _ in range(n_clients)]
         for members in classes:
             members = generator.permutation(members)
@@ -112,7 +116,35 @@ def partition(y: Any, n_clients: int, *, alpha: float | None = None, rng: RNG = 
         if all(len(p) for p in result):
             return result
     raise ValueError(f"no Dirichlet(alpha={alpha:g}) partition of {labels.size} samples among {n_clients} "
-                     f"clients without an empty client in {max_tries} tries: raise alpha or lower n_clients")
+                     f"clients without an empty client in {max_tries} tries (max_tries): raise alpha or "
+                     f"lower n_clients")
+
+
+def _labels(y: Any) -> np.ndarray:
+    """``y`` as a 1-d array of labels that can be compared and have no missing entry."""
+    if y is None or isinstance(y, (str, bytes, dict, set)):
+        raise TypeError(f"y must be a 1-d array of labels, got {type(y).__name__}")
+    if isinstance(y, torch.Tensor):
+        y = y.detach().cpu().numpy()
+    try:
+        labels = np.asarray(y)
+    except (TypeError, ValueError):
+        raise TypeError("y must be a 1-d array of labels (not ragged or nested lists)") from None
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"y must be a non-empty 1-d array of labels, got shape {labels.shape}")
+    if labels.dtype.kind not in "biufUSO":
+        raise TypeError(f"y must hold numbers, strings or booleans, got dtype {labels.dtype}")
+    if labels.dtype.kind == "O":
+        if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in labels):
+            raise ValueError("y must not have missing labels (None or NaN)")
+        try:
+            np.unique(labels)
+        except TypeError:
+            raise TypeError("y must hold labels of one comparable kind (numbers or strings)") from None
+    elif labels.dtype.kind == "f" and np.isnan(labels).any():
+        raise ValueError(f"y must not have missing labels: {int(np.isnan(labels).sum())} of {labels.size} "
+                         f"are NaN (a NaN equals no class, so its sample would silently be dropped)")
+    return labels
 
 
 # --- parameters as one flat vector --------------------------------------------------------------

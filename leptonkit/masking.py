@@ -7,6 +7,12 @@ others on the quasi-identifiers — but neither bounds what an analysis reveals 
 Neighbours: ``attacks.linkage_attack`` re-identifies what is released here; ``crypto`` holds
 the HMAC this module uses.
 
+Grouping
+--------
+Records are grouped on the values that occur (``observed=True``): a categorical column's unused
+categories, or combinations of categories that no record has, are never counted as empty
+groups, on any pandas from 2.1 on. A missing quasi-identifier (NaN, None) is a value of its own.
+
 References
 ----------
 L. Sweeney, *k-Anonymity: A Model for Protecting Privacy*, IJUFKS 2002.
@@ -48,6 +54,9 @@ def pseudonymize(values: Iterable[Any], *, key: bytes, length: int = 16) -> list
     reverses an *unkeyed* hash in seconds — is useless. GDPR Art. 4(5) calls this
     pseudonymisation: the data stays personal data, because the key holder can re-identify.
     """
+    if values is None or isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
+        raise TypeError(f"values must be a collection of values to pseudonymise (a list, an array, a "
+                        f"Series), got {type(values).__name__}")
     key = as_bytes(key, "key")
     if len(key) < MIN_KEY_BYTES:
         raise ValueError(f"key must be at least {MIN_KEY_BYTES} bytes (32 random bytes from "
@@ -56,60 +65,117 @@ def pseudonymize(values: Iterable[Any], *, key: bytes, length: int = 16) -> list
     return [crypto.hmac_sha256(key, str(v).encode("utf-8")).hex()[:length] for v in values]
 
 
+_MAX_AGE = 2**53   # |age| and band width: integers a double holds exactly
+
+
 def generalize(values: pd.Series, *, kind: str, width: int = 10) -> pd.Series:
     """Coarsen a column so that fewer records stand out.
 
-    ``kind="age"``: ages to bands of ``width`` years (``"40-49"``); ``kind="postcode"``: keep
-    the first ``width`` characters and mask the rest (``"SW1A***"``); ``kind="date"``: dates to
-    their year.
+    ``kind="age"``: ages to bands of ``width`` years (``"40-49"``), for ages and widths up to
+    2^53 in magnitude (larger ones are refused); ``kind="postcode"``: keep the first ``width``
+    characters and mask the rest (``"SW1A***"``); ``kind="date"``: dates to their year.
+    Missing values (NaN, None, NaT) stay missing. Error messages never quote the data.
     """
-    series = pd.Series(values)
+    if values is None or isinstance(values, (str, bytes, dict)) or not isinstance(values, Iterable):
+        raise TypeError(f"values must be a column of values (a Series, a list or an array), "
+                        f"got {type(values).__name__}")
+    if not isinstance(kind, str):
+        raise TypeError(f"kind must be 'age', 'postcode' or 'date', got {type(kind).__name__}")
+    try:
+        series = pd.Series(values)
+    except (TypeError, ValueError):
+        raise TypeError("values must be a one-dimensional column of values") from None
     if kind == "age":
-        width = check_int(width, "width", low=1)
-        ages = pd.to_numeric(series, errors="raise")
-        low = (ages // width * width).astype(int)
-        return low.astype(str) + "-" + (low + width - 1).astype(str)
+        width = check_int(width, "width", low=1, high=_MAX_AGE)
+        return _age_bands(series, width)
     if kind == "postcode":
         width = check_int(width, "width", low=0)
         text = series.astype(str)
-        return text.str[:width] + text.str[width:].str.replace(r"\S", "*", regex=True)
+        coarse = text.str[:width] + text.str[width:].str.replace(r"\S", "*", regex=True)
+        return coarse.where(series.notna(), None)
     if kind == "date":
-        return pd.to_datetime(series).dt.year
+        return _years(series)
     raise ValueError(f"kind must be 'age', 'postcode' or 'date', got {kind!r}")
+
+
+def _years(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_datetime64_any_dtype(series):
+        raise TypeError("values must be dates (datetimes or date strings) for kind='date', got numbers: "
+                        "pandas would read them as nanoseconds since 1970")
+    try:
+        dates = pd.to_datetime(series)
+    except (TypeError, ValueError, OverflowError):
+        dates = None
+    if dates is None or (dates.isna() & series.notna()).any():   # the data is never quoted
+        raise ValueError("values must be dates for kind='date' (some entries could not be read as dates)")
+    return dates.dt.year
+
+
+def _age_bands(series: pd.Series, width: int) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series):
+        raise TypeError("values must be numbers for kind='age', got booleans")
+    ages = pd.to_numeric(series, errors="coerce")
+    if (ages.isna() & series.notna()).any():   # the data itself is never quoted in the message
+        raise TypeError("values must be numbers for kind='age' (some entries are not numbers)")
+    numbers = ages.to_numpy(dtype=float, na_value=np.nan)
+    known = ~np.isnan(numbers)
+    if not np.all(np.abs(numbers[known]) <= _MAX_AGE):
+        raise ValueError("values must be finite ages of at most 2^53 in magnitude for kind='age'")
+    low = np.floor_divide(numbers[known], width) * width          # exact: |low| ≤ 2^53 + width
+    bands = [f"{int(a)}-{int(a) + width - 1}" for a in low]
+    out = pd.Series([None] * len(series), index=series.index, dtype=object)
+    out[known] = bands
+    return out if not known.all() else out.astype(str)
 
 
 def suppress(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """A copy of ``df`` without the given columns (direct identifiers such as names)."""
-    _check_frame(df, columns)
-    return df.drop(columns=list(columns))
+    columns = _check_frame(df, columns)
+    return df.drop(columns=columns)
 
 
-def _check_frame(df: Any, columns: Sequence[str], *, allow_empty: bool = False) -> None:
+def _check_frame(df: Any, columns: Any, name: str = "columns", *, allow_empty: bool = False) -> list:
+    """The column names as a list, after checking ``df`` and that each name is one of its columns."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
     if not allow_empty and df.empty:
         raise ValueError("df must not be empty")
-    if isinstance(columns, str):
-        raise TypeError("columns must be a list of column names, not a single string")
-    missing = [c for c in columns if c not in df.columns]
+    if isinstance(columns, (str, bytes)):
+        raise TypeError(f"{name} must be a list of column names, not a single string")
+    if columns is None or isinstance(columns, dict) or not isinstance(columns, Iterable):
+        raise TypeError(f"{name} must be a list of column names, got {type(columns).__name__}")
+    columns = list(columns)
+    try:
+        missing = [c for c in columns if c not in df.columns]
+    except TypeError:   # an unhashable entry, such as a nested list
+        raise TypeError(f"{name} must be a list of column names (strings), not nested lists") from None
     if missing:
-        raise ValueError(f"unknown columns {missing}; df has {list(df.columns)}")
+        raise ValueError(f"unknown columns {missing} in {name}; df has {list(df.columns)}")
     if not columns:
-        raise ValueError("give at least one column")
+        raise ValueError(f"{name} must name at least one column")
+    return columns
+
+
+def _groups(df: pd.DataFrame, columns: list) -> Any:
+    """Records grouped on the combinations that occur: ``observed=True`` (pandas 2.x defaults to
+    False, which adds every unused combination of categories as an empty group)."""
+    return df.groupby(columns, dropna=False, sort=False, observed=True)
 
 
 def k_anonymity(df: pd.DataFrame, quasi_identifiers: Sequence[str]) -> int:
-    """The k of ``df``: the size of its smallest group of records equal on the quasi-identifiers."""
-    _check_frame(df, quasi_identifiers)
-    return int(df.groupby(list(quasi_identifiers), dropna=False, sort=False).size().min())
+    """The k of ``df``: the size of its smallest group of records equal on the quasi-identifiers.
+
+    Only combinations that occur count (categorical columns included): k ≥ 1 for any non-empty df.
+    """
+    columns = _check_frame(df, quasi_identifiers, "quasi_identifiers")
+    return int(_groups(df, columns).size().min())
 
 
 def k_anonymity_violations(df: pd.DataFrame, quasi_identifiers: Sequence[str], k: int) -> pd.DataFrame:
     """The groups (quasi-identifier values and their size) with fewer than ``k`` records."""
-    _check_frame(df, quasi_identifiers)
+    columns = _check_frame(df, quasi_identifiers, "quasi_identifiers")
     k = check_int(k, "k", low=1)
-    groups = df.groupby(list(quasi_identifiers), dropna=False, sort=False)
-    sizes = groups.size().rename("records").reset_index()
+    sizes = _groups(df, columns).size().rename("records").reset_index()
     return sizes[sizes["records"] < k].reset_index(drop=True)
 
 
@@ -118,9 +184,16 @@ def l_diversity(df: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: s
 
     l = 1 means some group shares one sensitive value: knowing someone is in that group
     reveals it, however large k is (the homogeneity attack of Machanavajjhala et al.).
+    A missing sensitive value adds no diversity (it is not a value an attacker must rule out),
+    and every group has l ≥ 1: a group whose sensitive values are all missing has l = 1, as it
+    would if missing counted as a value of its own.
     """
-    _check_frame(df, [*quasi_identifiers, sensitive])
-    return int(df.groupby(list(quasi_identifiers), dropna=False, sort=False)[sensitive].nunique().min())
+    columns = _check_frame(df, quasi_identifiers, "quasi_identifiers")
+    if isinstance(sensitive, (list, tuple, set, dict)) or sensitive is None:
+        raise TypeError(f"sensitive must be one column name, got {type(sensitive).__name__}")
+    _check_frame(df, [sensitive], "sensitive")
+    distinct = _groups(df, columns)[sensitive].nunique(dropna=True)
+    return max(1, int(distinct.min()))
 
 
 def mondrian(df: pd.DataFrame, quasi_identifiers: Sequence[str], k: int) -> tuple[pd.DataFrame, float]:
@@ -136,11 +209,16 @@ def mondrian(df: pd.DataFrame, quasi_identifiers: Sequence[str], k: int) -> tupl
     (mean over records and quasi-identifiers of a range's width over the column's full width),
     0 for the original data and 1 when every value covers its whole column.
     """
-    _check_frame(df, quasi_identifiers)
+    columns = _check_frame(df, quasi_identifiers, "quasi_identifiers")
     k = check_int(k, "k", low=1)
     if k > len(df):
         raise ValueError(f"k must be in [1, {len(df)}] (the number of records), got {k}")
-    columns = list(quasi_identifiers)
+    for c in columns:
+        numeric = (pd.api.types.is_datetime64_any_dtype(df[c]) or
+                   (pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])))
+        if numeric and df[c].isna().any():
+            raise ValueError(f"quasi_identifiers column {c!r} has missing values: Mondrian needs a number "
+                             f"or a date in every record (fill or drop them first)")
     encoded = np.column_stack([_as_numbers(df[c]) for c in columns])
     span = np.ptp(encoded, axis=0)
     span[span == 0] = 1.0

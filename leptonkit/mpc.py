@@ -45,6 +45,8 @@ from .errors import InsufficientShares
 
 __all__ = [
     "FRACTIONAL_BITS",
+    "MAX_PARTIES",
+    "MAX_SHARE_ELEMENTS",
     "PRIME",
     "VECTOR_PRIME",
     "BeaverTriple",
@@ -70,6 +72,15 @@ VECTOR_PRIME = 2**31 - 1  # Mersenne prime small enough that numpy int64 product
 SEED_PRIME = 2**521 - 1   # Mersenne prime above every 256-bit key: the field for secure aggregation's seeds
 _KNOWN_PRIMES = frozenset({PRIME, VECTOR_PRIME, SEED_PRIME})
 _BLOCK = 1 << 16          # values per block when encoding: a float temporary that stays in cache
+
+#: The most parties (or clients) any protocol here takes: the work of Shamir sharing and of
+#: secure aggregation's pairwise masks grows with its square.
+MAX_PARTIES = 1000
+#: The most ring or field elements one call may produce: parties × entries of the secret
+#: (additive and Shamir shares, each part of a Beaver triple), 2^27 = 1 GiB of uint64.
+MAX_SHARE_ELEMENTS = 2**27
+_MAX_SHAMIR_WORK = 2**30   # threshold × parties × entries: the multiply-adds of a vector sharing
+_MAX_MASK_ELEMENTS = 2**31  # secure aggregation: pairs × length, the pairwise mask stream (16 GiB of AES)
 
 
 # --- randomness -------------------------------------------------------------------------------
@@ -127,14 +138,45 @@ def _random_field_array(shape: tuple[int, ...], rng: RNG) -> np.ndarray:
 # --- additive sharing over Z_2^64 ---------------------------------------------------------------
 
 
+def _as_array(values: Any, name: str) -> np.ndarray:
+    if values is None or isinstance(values, (str, bytes, bytearray, memoryview, dict, set)):
+        raise TypeError(f"{name} must be an integer or an integer array, got {type(values).__name__}")
+    try:
+        return np.asarray(values)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a rectangular integer array (not ragged or nested lists)") from None
+
+
 def _ring_array(values: Any, name: str) -> np.ndarray:
-    arr = np.asarray(values)
+    """Integers as elements of Z_2^64 (uint64); a negative value is taken modulo 2^64.
+
+    Error messages name the dtype or a bit length, never a value: the input may be secret.
+    """
+    arr = _as_array(values, name)
     if arr.dtype == np.uint64:
         return arr
+    if arr.dtype == object:   # Python ints that numpy could not fit in int64/uint64
+        flat = arr.ravel()
+        if flat.size and all(isinstance(x, int) and not isinstance(x, bool) for x in flat):
+            if any(not -(2**63) <= x < 2**64 for x in flat):
+                raise ValueError(f"{name} must hold integers of at most 64 bits (elements of Z_2^64, "
+                                 f"or signed values from -2^63); some entry is wider")
+            return np.array([x % 2**64 for x in flat], dtype=np.uint64).reshape(arr.shape)
     if arr.dtype == object or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{name} must hold integers (encode reals with mpc.encode_fixed first), "
                         f"got dtype {arr.dtype}")
     return arr.astype(np.int64).view(np.uint64)  # two's complement: -1 is 2^64 − 1
+
+
+def _parties(n_parties: Any, name: str = "n_parties", *, low: int = 2) -> int:
+    return check_int(n_parties, name, low=low, high=MAX_PARTIES)
+
+
+def _check_elements(n_parties: int, size: int, what: str) -> None:
+    if n_parties * size > MAX_SHARE_ELEMENTS:
+        raise ValueError(f"{what} would hold n_parties × entries = {n_parties} × {size} = {n_parties * size} "
+                         f"elements, more than MAX_SHARE_ELEMENTS = 2^27: share fewer entries or among "
+                         f"fewer parties")
 
 
 def additive_share(secret: Any, n_parties: int, *, rng: RNG = None) -> np.ndarray:
@@ -146,7 +188,8 @@ def additive_share(secret: Any, n_parties: int, *, rng: RNG = None) -> np.ndarra
         An int or an integer array (negative values are taken modulo 2^64); reals must be
         encoded first with :func:`encode_fixed`.
     n_parties
-        How many shares, at least 2.
+        How many shares, in [2, MAX_PARTIES]; n_parties × secret.size must be at most
+        :data:`MAX_SHARE_ELEMENTS` (2^27).
     rng
         None (OS CSPRNG) or a seed for a reproducible lesson.
 
@@ -162,8 +205,9 @@ def additive_share(secret: Any, n_parties: int, *, rng: RNG = None) -> np.ndarra
     >>> additive_reconstruct(shares).astype(np.int64).tolist()
     [7, -3]
     """
-    n_parties, rng = check_int(n_parties, "n_parties", low=2), lesson_generator(rng)
+    n_parties, rng = _parties(n_parties), lesson_generator(rng)
     value = _ring_array(secret, "secret")
+    _check_elements(n_parties, value.size, "the shares")
     shares = np.empty((n_parties, *value.shape), dtype=np.uint64)
     _fill_random_ring(shares[1:], rng)
     np.subtract(value, shares[1:].sum(axis=0, dtype=np.uint64), out=shares[0, ...])  # wraps mod 2^64
@@ -185,20 +229,21 @@ def encode_fixed(values: Any, *, summands: int = 1, fractional_bits: int = FRACT
     small enough that such a sum stays inside the signed range (−2^63, 2^63), so overflow is
     refused here with a ``ValueError`` instead of wrapping silently later.
     """
-    summands = check_int(summands, "summands", low=1)
+    summands = check_int(summands, "summands", low=1, high=2**62)
     fractional_bits = check_int(fractional_bits, "fractional_bits", low=0, high=32)
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError("values must be numeric") from None
+    arr = _as_array(values, "values")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"values must be numeric (an array of real numbers), got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
     # max and min propagate NaN and infinity, so one pass each checks finiteness and range
     largest = max(float(arr.max()), -float(arr.min())) if arr.size else 0.0
     if not math.isfinite(largest):
         raise ValueError("values must be finite (no NaN or infinity)")
     limit = 2.0 ** (63 - fractional_bits) / summands
-    if largest >= limit:
+    if largest >= limit:  # the values are secret: the message gives only a magnitude in bits
         raise ValueError(f"values must lie in (-{limit:.6g}, {limit:.6g}) so that a sum of {summands} "
-                         f"fixed-point values cannot overflow Z_2^64, got max |x| = {largest:.6g}")
+                         f"fixed-point values cannot overflow Z_2^64; the largest |x| needs "
+                         f"{math.frexp(largest)[1]} integer bits")
     # Block by block, so the float temporary stays small: fresh memory for a full-size temporary
     # (page faults) costs more than the arithmetic itself.
     flat, out = arr.reshape(-1), np.empty(arr.size, dtype=np.int64)
@@ -244,8 +289,14 @@ class Share:
 def _check_prime(prime: Any) -> int:
     prime = check_int(prime, "prime", low=3)
     if prime not in _KNOWN_PRIMES and not _is_prime_below_2_64(prime):
-        raise ValueError(f"prime must be a prime below 2^64 or one of 2^31-1, 2^127-1, 2^521-1; got {prime}")
+        shown = prime if prime < 2**64 else f"an int of {prime.bit_length()} bits"
+        raise ValueError(f"prime must be a prime below 2^64 or one of 2^31-1, 2^127-1, 2^521-1; got {shown}")
     return prime
+
+
+def _field_name(prime: int) -> str:
+    names = {PRIME: "2^127 - 1", VECTOR_PRIME: "2^31 - 1", SEED_PRIME: "2^521 - 1"}
+    return names.get(prime, str(prime))
 
 
 def _is_prime_below_2_64(n: int) -> bool:
@@ -282,8 +333,11 @@ def shamir_share(secret: Any, *, threshold: int, n_parties: int, prime: int | No
     secret
         An int in [0, prime), or an integer array with entries in [0, VECTOR_PRIME) (the
         vectorised path: one random polynomial per entry, evaluated for all entries at once).
+        A 128-bit key exceeds the default prime half of the time: share it with
+        ``prime=SEED_PRIME`` (2^521 − 1). Error messages give its bit length, never its value.
     threshold, n_parties
-        t and n, with 1 <= t <= n and n >= 2.
+        t and n, with 1 <= t <= n and 2 <= n <= MAX_PARTIES. For an array secret,
+        n × size must be at most :data:`MAX_SHARE_ELEMENTS` and t × n × size at most 2^30.
     prime
         The field; defaults to 2^127 − 1 for an int and 2^31 − 1 for an array.
     rng
@@ -300,18 +354,22 @@ def shamir_share(secret: Any, *, threshold: int, n_parties: int, prime: int | No
     >>> shamir_reconstruct(shares[1:])
     42
     """
-    n_parties = check_int(n_parties, "n_parties", low=2)
+    n_parties = _parties(n_parties)
     threshold = check_int(threshold, "threshold", low=1, high=n_parties)
     vector, rng = isinstance(secret, np.ndarray) and secret.ndim > 0, lesson_generator(rng)
     prime = _check_prime(prime if prime is not None else (VECTOR_PRIME if vector else PRIME))
     sharing = secrets.randbits(63)
     if vector:
         return _shamir_share_array(secret, threshold, n_parties, prime, sharing, rng)
-    if isinstance(secret, bool) or not isinstance(secret, (int, np.integer)):
+    if isinstance(secret, (bool, np.bool_)) or not isinstance(secret, (int, np.integer)):
         raise TypeError(f"secret must be an int or an integer array, got {type(secret).__name__}")
     secret = int(secret)
-    if not 0 <= secret < prime:
-        raise ValueError(f"secret must be in [0, prime) = [0, {prime}), got {secret}")
+    if not 0 <= secret < prime:   # the secret itself never appears in the message
+        got = ("a negative int" if secret < 0 else
+               f"an int of {secret.bit_length()} bits, at or above the prime")
+        raise ValueError(f"secret must be in [0, prime) for prime = {_field_name(prime)} "
+                         f"({prime.bit_length()} bits), got {got}: reduce it modulo the prime, split it, "
+                         f"or share it in a larger field (prime=mpc.SEED_PRIME holds up to 520 bits)")
     if n_parties >= prime:
         raise ValueError(f"n_parties must be below prime ({prime}), got {n_parties}")
     coefficients = [secret] + [_random_below(prime, rng) for _ in range(threshold - 1)]
@@ -326,11 +384,16 @@ def _shamir_share_array(secret: np.ndarray, threshold: int, n_parties: int, prim
                         rng: RNG) -> list[Share]:
     if prime != VECTOR_PRIME:
         raise ValueError(f"prime must be VECTOR_PRIME (2^31 - 1) for array secrets, got {prime}")
-    if not np.issubdtype(secret.dtype, np.integer):
+    if secret.dtype == object or not np.issubdtype(secret.dtype, np.integer):
         raise TypeError(f"secret must hold integers, got dtype {secret.dtype}")
+    _check_elements(n_parties, secret.size, "the shares")
+    if threshold * n_parties * secret.size > _MAX_SHAMIR_WORK:
+        raise ValueError(f"threshold × n_parties × secret.size must be at most 2^30 (the sharing's "
+                         f"multiply-adds), got {threshold} × {n_parties} × {secret.size}")
+    if secret.min() < 0 or secret.max() >= prime:   # compared before any cast, which could wrap
+        raise ValueError(f"secret's entries must be in [0, VECTOR_PRIME) = [0, 2^31 - 1); some of the "
+                         f"{secret.size} entries (shape {secret.shape}) are outside it")
     values = secret.astype(np.int64)
-    if values.min() < 0 or values.max() >= prime:
-        raise ValueError(f"secret's entries must be in [0, {prime}), got [{values.min()}, {values.max()}]")
     coefficients = _random_field_array((threshold - 1, *values.shape), rng)
     shares = []
     for x in range(1, n_parties + 1):
@@ -366,6 +429,8 @@ def shamir_reconstruct(shares: list[Share]) -> Any:
     TypeError
         If an element is not a :class:`Share`.
     """
+    if isinstance(shares, (str, bytes, Share)) or not isinstance(shares, Iterable):
+        raise TypeError(f"shares must be a list of Share objects, got {type(shares).__name__}")
     shares = list(shares)
     if not shares:
         raise InsufficientShares("shares is empty: at least threshold shares are needed")
@@ -402,11 +467,19 @@ def consistent_secrets(shares: list[Share], *, threshold: int, prime: int) -> np
     numpy.ndarray
         ``counts[s]`` for s in [0, prime).
     """
-    threshold = check_int(threshold, "threshold", low=1)
+    threshold = check_int(threshold, "threshold", low=1, high=64)   # 3^13 > 1e6 already
     prime = _check_prime(prime)
-    if prime ** (threshold - 1) > 10**6:
-        raise ValueError(f"prime ** (threshold - 1) must be at most 1e6 to enumerate, "
-                         f"got {prime}^{threshold - 1}")
+    if prime > 10**6:
+        raise ValueError(f"prime must be at most 1e6 to count every candidate secret, got {prime}")
+    # compared in logarithms first, so that a huge threshold never computes prime ** threshold
+    if (threshold - 1) * math.log(prime) > math.log(10**6) + 1e-9 or prime ** (threshold - 1) > 10**6:
+        raise ValueError(f"threshold must make prime ** (threshold - 1) at most 1e6 to enumerate, got "
+                         f"threshold={threshold} with prime={prime}")
+    if isinstance(shares, (str, bytes, Share)) or not isinstance(shares, Iterable):
+        raise TypeError(f"shares must be a list of Share objects, got {type(shares).__name__}")
+    shares = list(shares)
+    if not all(isinstance(s, Share) and isinstance(s.y, int) for s in shares):
+        raise TypeError("shares must be scalar Share objects from shamir_share")
     if any(s.prime != prime or s.threshold != threshold for s in shares):
         raise ValueError("shares must come from a sharing with this threshold and prime")
     # Every (a_1, ..., a_{t-1}); the first share then fixes the secret a_0, the others must agree.
@@ -439,9 +512,22 @@ class BeaverTriple:
         return f"BeaverTriple(parties={self.a.shape[0]}, shape={self.a.shape[1:]}, shares=<hidden>)"
 
 
+def _shape(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
+        raise TypeError(f"shape must be an int or a tuple of ints, got {type(shape).__name__}")
+    return tuple(check_int(n, "shape", low=0, high=MAX_SHARE_ELEMENTS) for n in shape)
+
+
 def beaver_triple(shape: tuple[int, ...] | int, n_parties: int, *, rng: RNG = None) -> BeaverTriple:
-    """A trusted dealer's triple: shares of uniform a, b and of c = a·b (elementwise, mod 2^64)."""
-    shape, rng = ((shape,) if isinstance(shape, int) else tuple(shape)), lesson_generator(rng)
+    """A trusted dealer's triple: shares of uniform a, b and of c = a·b (elementwise, mod 2^64).
+
+    ``shape`` is an int or a tuple of ints; n_parties × its size is bounded as in
+    :func:`additive_share`.
+    """
+    shape, n_parties, rng = _shape(shape), _parties(n_parties), lesson_generator(rng)
+    _check_elements(n_parties, math.prod(shape), "each part of the triple")
     a, b = _random_ring(shape, rng), _random_ring(shape, rng)
     return BeaverTriple(additive_share(a, n_parties, rng=rng), additive_share(b, n_parties, rng=rng),
                         additive_share(a * b, n_parties, rng=rng))
@@ -460,23 +546,36 @@ def beaver_multiply(x_shares: np.ndarray, y_shares: np.ndarray,
     dict
         ``"epsilon"`` and ``"delta"`` (what everyone saw) and ``"z"`` (the shares of x·y).
     """
+    if not isinstance(triple, BeaverTriple):
+        raise TypeError(f"triple must be a BeaverTriple from mpc.beaver_triple, got {type(triple).__name__}")
     x_shares, y_shares = _ring_array(x_shares, "x_shares"), _ring_array(y_shares, "y_shares")
+    if x_shares.ndim == 0 or x_shares.shape[0] < 2:
+        raise ValueError(f"x_shares must have a first axis of at least 2 parties, got shape {x_shares.shape}")
     if not x_shares.shape == y_shares.shape == triple.a.shape:
         raise ValueError(f"x_shares, y_shares and the triple must have one shape; got {x_shares.shape}, "
                          f"{y_shares.shape} and {triple.a.shape}")
-    epsilon = additive_reconstruct(x_shares - triple.a)   # opened: every party learns ε
-    delta = additive_reconstruct(y_shares - triple.b)     # and δ
-    z = triple.c + epsilon * triple.b + delta * triple.a
-    z[0] += epsilon * delta
+    with np.errstate(over="ignore"):                      # arithmetic mod 2^64: wrapping is the point
+        epsilon = additive_reconstruct(x_shares - triple.a)   # opened: every party learns ε
+        delta = additive_reconstruct(y_shares - triple.b)     # and δ
+        z = triple.c + epsilon * triple.b + delta * triple.a
+        z[0] += epsilon * delta
     return {"epsilon": epsilon, "delta": delta, "z": z}
 
 
 def secure_dot(x_shares: np.ndarray, y_shares: np.ndarray, *, rng: RNG = None) -> np.ndarray:
     """Shares of the dot product of two shared vectors (last axis): elementwise Beaver, then local sums.
 
-    For fixed-point inputs the result carries 2·FRACTIONAL_BITS fractional bits.
+    ``x_shares`` and ``y_shares`` have one shape ``(n_parties, ..., length)``: axis 0 is the
+    parties, the last axis the vectors. The result is one share per party, shape
+    ``(n_parties, ...)``. For fixed-point inputs it carries 2·FRACTIONAL_BITS fractional bits.
     """
-    x_shares = _ring_array(x_shares, "x_shares")
+    x_shares, y_shares = _ring_array(x_shares, "x_shares"), _ring_array(y_shares, "y_shares")
+    if x_shares.ndim < 2:   # a 1-d array is one shared scalar: summing it would open the product
+        raise ValueError(f"x_shares must have shape (n_parties, ..., length): a vector axis after the "
+                         f"parties' axis, got shape {x_shares.shape} (share a vector, not a scalar)")
+    if x_shares.shape != y_shares.shape:
+        raise ValueError(f"x_shares and y_shares must have one shape, got {x_shares.shape} and "
+                         f"{y_shares.shape}")
     triple = beaver_triple(x_shares.shape[1:], x_shares.shape[0], rng=rng)
     return beaver_multiply(x_shares, y_shares, triple)["z"].sum(axis=-1, dtype=np.uint64)
 
@@ -590,13 +689,20 @@ def secure_aggregate(updates: Any, *, dropouts: Any = (), threshold: int | None 
     round, and the pairwise masks of each pair are expanded once and used by both clients (in a
     deployment each expands the same seed itself). Semi-honest server and clients only.
     """
-    try:
-        values = np.asarray(updates, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError("updates must be a numeric array of shape (n_clients, length)") from None
+    values = _as_array(updates, "updates")
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"updates must be a numeric array of shape (n_clients, length), "
+                        f"got dtype {values.dtype}")
+    values = values.astype(np.float64, copy=False)
     if values.ndim != 2 or values.shape[0] < 3 or values.shape[1] < 1:
         raise ValueError(f"updates must have shape (n_clients >= 3, length >= 1), got {values.shape}")
     n, length = values.shape
+    if n > MAX_PARTIES:
+        raise ValueError(f"updates must come from at most MAX_PARTIES = {MAX_PARTIES} clients, got {n}")
+    mask_elements = n * (n - 1) // 2 * length
+    if mask_elements > _MAX_MASK_ELEMENTS:
+        raise ValueError(f"updates of shape {values.shape} need n(n-1)/2 × length = {mask_elements} pairwise "
+                         f"mask elements, more than 2^31: aggregate fewer clients or shorter vectors")
     threshold = check_int(n // 2 + 1 if threshold is None else threshold, "threshold", low=2, high=n)
     dropped = _client_indices(dropouts, n)
     survivors = [u for u in range(n) if u not in set(dropped)]

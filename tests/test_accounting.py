@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 from opacus.accountants import PRVAccountant, RDPAccountant
@@ -138,3 +139,78 @@ def test_dpsgd_epsilon_curve_equals_the_accountant_at_every_point():
     for steps, eps in zip([10, 100, 400], curve, strict=True):
         assert eps == pytest.approx(accounting.dpsgd_epsilon(noise_multiplier=1.2, sample_rate=0.05,
                                                              steps=steps, delta=1e-5), rel=1e-12)
+
+
+# --- bounded calibration: every search ends, every grid fits ----------------------------------------
+
+
+def test_noise_calibration_gives_opacus_answer_within_its_bounds():
+    from opacus.accountants.utils import get_noise_multiplier
+
+    for eps, q, steps in ((2.0, 0.01, 1000), (1.0, 1.0, 60), (3.0, 0.01, 2000), (5000.0, 1.0, 1)):
+        ours = accounting.noise_multiplier_for_epsilon(target_epsilon=eps, sample_rate=q, steps=steps,
+                                                       delta=1e-5)
+        assert ours == get_noise_multiplier(target_epsilon=eps, target_delta=1e-5, sample_rate=q, steps=steps)
+    prv = accounting.noise_multiplier_for_epsilon(target_epsilon=4.0, sample_rate=0.05, steps=100, delta=1e-5,
+                                                  accountant="prv")
+    assert prv == get_noise_multiplier(target_epsilon=4.0, target_delta=1e-5, sample_rate=0.05, steps=100,
+                                       accountant="prv")
+
+
+@pytest.mark.parametrize("target, accountant, match", [
+    (1e16, "rdp", "target_epsilon=1e\\+16 is too large"),     # Opacus's search never ends
+    (1e308, "rdp", "target_epsilon=1e\\+308 is too large"),
+    (1e-9, "rdp", "target_epsilon=1e-09 is too small"),
+    (5000.0, "prv", "target_epsilon=5000 is too large.*accountant='rdp'"),
+])
+def test_an_unreachable_target_epsilon_is_refused_at_once(target, accountant, match):
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=match):
+        accounting.noise_multiplier_for_epsilon(target_epsilon=target, sample_rate=0.5 if accountant == "prv"
+                                                else 0.01, steps=10 if accountant == "prv" else 100,
+                                                delta=1e-5, accountant=accountant)
+    assert time.perf_counter() - start < 20
+
+
+def test_prv_refuses_a_grid_it_cannot_hold_before_taking_any_memory():
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"noise_multiplier=0.01 .* too small for accountant='prv'"):
+        accounting.dpsgd_epsilon(noise_multiplier=0.01, sample_rate=0.5, steps=10, delta=1e-5,
+                                 accountant="prv")                  # was: past 6 GB of memory
+    assert time.perf_counter() - start < 2
+    with pytest.raises(ValueError, match="delta must be at least 1e-300 for accountant='prv'"):
+        accounting.dpsgd_epsilon(noise_multiplier=1.0, sample_rate=0.01, steps=10, delta=1e-320,
+                                 accountant="prv")
+
+
+def test_opacus_inputs_are_bounded_and_epsilon_is_never_negative():
+    with pytest.raises(ValueError, match=r"noise_multiplier must be in \[0.01, 1e\+06\]"):
+        accounting.dpsgd_epsilon(noise_multiplier=1e200, sample_rate=0.01, steps=10, delta=1e-5)  # Overflow
+    with pytest.raises(ValueError, match="noise_multiplier must be in"):
+        accounting.dpsgd_epsilon(noise_multiplier=1e-300, sample_rate=0.01, steps=10, delta=1e-5)
+    with pytest.raises(ValueError, match="steps must be in"):
+        accounting.dpsgd_epsilon(noise_multiplier=1.0, sample_rate=0.01, steps=10**13, delta=1e-5)
+    assert accounting.dpsgd_epsilon(noise_multiplier=1.0, sample_rate=0.01, steps=10, delta=0.9) == 0.0
+    curve = accounting.dpsgd_epsilon_curve(noise_multiplier=1.0, sample_rate=0.01, steps=[10], delta=0.9)
+    assert curve[0] == 0.0
+    with pytest.raises(ValueError, match="k must be in"):
+        accounting.gaussian_composition_epsilon(noise_multiplier=1.0, k=10**13, delta=1e-5)
+    with pytest.raises(ValueError, match="epsilon must be in"):
+        accounting.composition_curves(epsilon=1e-300, k_max=10)
+
+
+@pytest.mark.parametrize("steps, error", [(None, TypeError), (5, TypeError), ("10", TypeError),
+                                          ([10, 2.5], TypeError), ([0], ValueError),
+                                          (range(1, 100_002), ValueError)])
+def test_dpsgd_epsilon_curve_names_bad_steps(steps, error):
+    with pytest.raises(error, match="steps"):
+        accounting.dpsgd_epsilon_curve(noise_multiplier=1.0, sample_rate=0.01, steps=steps, delta=1e-5)
+
+
+def test_accountant_names_are_strings():
+    with pytest.raises(TypeError, match="accountant must be one of"):
+        accounting.dpsgd_epsilon(noise_multiplier=1.0, sample_rate=0.01, steps=10, delta=1e-5,
+                                 accountant=None)
+    with pytest.raises(TypeError, match="accountant must be one of"):
+        accounting.noise_multiplier_for_epsilon(target_epsilon=1.0, sample_rate=0.01, steps=10, delta=1e-5,
+                                                accountant=["rdp"])

@@ -7,13 +7,16 @@ under the distribution the mechanism promises (a false alarm has probability < 1
 from __future__ import annotations
 
 import math
+import os
 import secrets
+import time
 
 import numpy as np
 import pytest
 from scipy import integrate, stats
 
 from leptonkit import dp
+from leptonkit._checks import check_int, check_real
 
 N = 20_000
 
@@ -30,7 +33,8 @@ def test_laplace_scale_is_sensitivity_over_epsilon():
     assert dp.laplace_scale(3.0, 1.5) == 2.0
 
 
-@pytest.mark.parametrize("sensitivity, epsilon", [(1.0, 0.5), (250.0, 2.0), (0.01, 0.1)])
+@pytest.mark.parametrize("sensitivity, epsilon", [(1.0, 0.5), (250.0, 2.0), (0.01, 0.1),
+                                                  (1.0, 1e-7), (3.0, 2**-30), (2.0**-900, 0.7)])
 def test_laplace_noise_has_scale_delta_over_epsilon(sensitivity, epsilon):
     noise = dp.laplace_mechanism(np.zeros(N), sensitivity=sensitivity, epsilon=epsilon, rng=0)
     g = dp.laplace_grid(sensitivity)
@@ -60,6 +64,73 @@ def test_seeded_noise_repeats_and_unseeded_noise_comes_from_the_os(monkeypatch):
     dp.laplace_mechanism(0.0, sensitivity=1, epsilon=1)
     dp.geometric_mechanism(0, epsilon=1)
     assert calls, "rng=None must draw from the OS CSPRNG (secrets)"
+    # arrays are sampled vectorised, every random integer still from the OS (os.urandom)
+    reads, urandom = [], os.urandom
+    monkeypatch.setattr(os, "urandom", lambda n: reads.append(n) or urandom(n))
+    monkeypatch.setattr(np.random, "default_rng", None)   # no numpy generator may be involved
+    monkeypatch.setattr(np.random, "Generator", None)
+    out = dp.laplace_mechanism(np.zeros(1000), sensitivity=1, epsilon=1)
+    counts = dp.geometric_mechanism(np.zeros(1000, dtype=int), epsilon=1)
+    assert reads and out.shape == (1000,) and counts.shape == (1000,)
+    assert len(np.unique(out)) > 10 and len(np.unique(counts)) > 5
+
+
+def test_a_seeded_scalar_release_draws_what_it_always_drew():
+    # the vectorised sampler draws a single sample exactly as the one-at-a-time sampler did, so
+    # the lessons' seeded scalar releases (and their checked outputs) are unchanged
+    assert [dp.laplace_mechanism(0.0, sensitivity=1, epsilon=0.1, rng=s) for s in range(6)] == [
+        -8.513671875, 5.123046875, 27.3115234375, -0.8564453125, -7.271484375, -15.16796875]
+    assert [dp.geometric_mechanism(100, epsilon=0.5, rng=s) for s in range(6)] == [101, 100, 97, 97, 99, 105]
+    assert [dp.dp_count([1] * 30, epsilon=0.4, rng=s) for s in range(6)] == [31, 29, 26, 28, 29, 36]
+
+
+def test_the_vectorised_sampler_consumes_a_single_sample_like_the_scalar_one():
+    for eps, steps in ((0.1, 1025), (3.0, 1), (2.0**-25, 2**20), (2.0**39, 7)):
+        t, s = dp._noise_scale(steps, eps)
+        assert t < 2**61 and s < 2**61
+        for seed in range(40):
+            vector, scalar = np.random.default_rng(seed), np.random.default_rng(seed)
+            below, _ = dp._integer_source(vector)
+            _, draw = dp._integer_source(scalar)
+            assert dp._discrete_laplace_vector(t, s, 1, below)[0] == dp._discrete_laplace(t, s, draw)
+            assert vector.bit_generator.state == scalar.bit_generator.state
+
+
+@pytest.mark.parametrize("num, den", [(0, 7), (3, 10), (1, 1), (5, 7), (2**60 + 12345, 2**61 - 1)])
+def test_the_vectorised_bernoulli_is_exactly_exp_minus_num_over_den(num, den):
+    # den = 2^61 − 1 takes the branch that splits A ~ Bernoulli(γ/k) into two draws int64 can hold
+    below, _ = dp._integer_source(np.random.default_rng(11))
+    hits = dp._bernoulli_exp_minus_array(np.full(N, num, dtype=np.int64), den, below)
+    p = math.exp(-num / den)
+    assert abs(hits.mean() - p) < _four_se(p, N) + 1e-12
+
+
+def test_the_os_sampler_is_uniform_below_its_bound():
+    values = dp._os_below(10, 50_000)
+    assert values.min() >= 0 and values.max() <= 9
+    counts = np.bincount(values, minlength=10)
+    statistic = ((counts - 5000) ** 2 / 5000).sum()
+    assert statistic < stats.chi2.ppf(1 - 1e-4, 9)
+    assert dp._os_below(1, 5).tolist() == [0] * 5
+    big = dp._os_below(2**61 + 3, 1000)
+    assert big.min() >= 0 and big.max() < 2**61 + 3 and big.max() > 2**59
+
+
+def test_exact_division_never_overflows_int64():
+    rng = np.random.default_rng(3)
+    t, s = 2**60 - 93, 2**19 + 7
+    u, v = rng.integers(0, t, size=200), np.concatenate([rng.integers(0, 5, size=100), np.full(100, 40)])
+    expected = [(int(a) + t * int(b)) // s for a, b in zip(u, v, strict=True)]
+    assert dp._floor_of(u, v, t, s).tolist() == expected
+
+
+def test_laplace_noise_is_vectorised():
+    # one sample at a time in Python took about 17 s per 10^6 values; now well under a second
+    for rng in (0, None):
+        start = time.perf_counter()
+        noise = dp.laplace_mechanism(np.zeros(10**6), sensitivity=1, epsilon=0.5, rng=rng)
+        assert time.perf_counter() - start < 5.0
+        assert abs(np.abs(noise).mean() - 2 * (1 + 2**-10)) < 4 * 2.1 / math.sqrt(10**6)
 
 
 def test_geometric_mechanism_matches_the_discrete_laplace_pmf_and_its_privacy_loss():
@@ -76,6 +147,56 @@ def test_geometric_mechanism_matches_the_discrete_laplace_pmf_and_its_privacy_lo
         f0, f1 = np.mean(out == k), np.mean(shifted == k)
         se = math.sqrt((1 - f0) / (N * f0) + (1 - f1) / (N * f1))  # sd of log f0 − log f1
         assert abs(math.log(f0 / f1)) < epsilon + 4 * se
+
+
+@pytest.mark.parametrize("epsilon, sensitivity", [(1e-6, 1), (2.0**-25, 2**20), (0.3, 2**20)])
+def test_geometric_noise_has_the_discrete_laplace_scale_at_the_edges_of_its_range(epsilon, sensitivity):
+    # tiny ε and large Δ: numerators near 2^60, the exact (Python int) division path included
+    out = dp.geometric_mechanism(np.zeros(N, dtype=int), epsilon=epsilon, sensitivity=sensitivity, rng=4)
+    t, s = dp._noise_scale(sensitivity, epsilon)
+    alpha = math.exp(-s / t)
+    mean_abs = 2 * alpha / (1 - alpha**2)                   # E|Z| of the discrete Laplace
+    second = 2 * alpha / (1 - alpha) ** 2                   # E Z², an upper bound on Var|Z|
+    assert abs(np.abs(out).mean() - mean_abs) < 4 * math.sqrt(second / N)
+    assert t / s >= sensitivity / epsilon and t / s <= sensitivity / epsilon * (1 + 2**-10)
+
+
+def test_epsilon_and_sensitivity_are_computed_in_their_range_and_refused_outside_it():
+    g = dp.laplace_grid(1)
+    for rng in (0, None):
+        out = dp.laplace_mechanism(0.0, sensitivity=1, epsilon=1e-7, rng=rng)   # was: int64 out of bounds
+        assert (out / g).is_integer() and math.isfinite(out)
+    for eps in (dp.MIN_EPSILON, dp.MAX_EPSILON):
+        assert np.all(np.isfinite(dp.laplace_mechanism(np.zeros(5), sensitivity=1, epsilon=eps, rng=1)))
+    for sens in (dp.MIN_SENSITIVITY, dp.MAX_SENSITIVITY):
+        out = dp.laplace_mechanism(np.zeros(5), sensitivity=sens, epsilon=dp.MIN_EPSILON, rng=2)
+        grid = dp.laplace_grid(sens)
+        assert np.all(np.isfinite(out)) and np.all(out / grid == np.round(out / grid))
+    for eps in (1e-17, 1e-10, 2.0**41, 1e303):          # were: int64 bounds, OverflowError
+        with pytest.raises(ValueError, match=r"epsilon must be in \[2\^-30, 2\^40\]"):
+            dp.laplace_mechanism(0.0, sensitivity=1, epsilon=eps, rng=0)
+        with pytest.raises(ValueError, match=r"epsilon must be in \[2\^-30, 2\^40\]"):
+            dp.geometric_mechanism(0, epsilon=eps, rng=0)
+    for sens in (2.0**-1070, 1e-300, 4e307, 2.0**961):  # were: ZeroDivisionError, a silent inf
+        with pytest.raises(ValueError, match=r"sensitivity must be in \[2\^-980, 2\^960\]"):
+            dp.laplace_mechanism(0.0, sensitivity=sens, epsilon=1, rng=0)
+    with pytest.raises(ValueError, match=r"epsilon must be in \[2\^-29, 2\^40\]"):
+        dp.dp_mean([1.0], lower=0, upper=1, epsilon=2.0**-30)   # its halves would fall below 2^-30
+    with pytest.raises(ValueError, match="lower and upper"):
+        dp.dp_sum([1.0], lower=-1e300, upper=1, epsilon=1)
+
+
+def test_geometric_counts_never_wrap_around_int64():
+    with pytest.raises(ValueError, match=r"count must be in \[-2\^62, 2\^62\]"):
+        dp.geometric_mechanism(np.uint64(2**64 - 1), epsilon=1)          # was: -1, silently
+    with pytest.raises(ValueError, match="count must be in"):
+        dp.geometric_mechanism(np.array([5, 2**63 - 1]), epsilon=1)
+    with pytest.raises(ValueError, match="count must be in"):
+        dp.geometric_mechanism(2**70, epsilon=1)
+    with pytest.raises(ValueError, match=r"sensitivity must be in \[1, 1048576\]"):
+        dp.geometric_mechanism(5, epsilon=1, sensitivity=2**21)
+    top = dp.geometric_mechanism(np.array([2**62, -(2**62)]), epsilon=1000, rng=0)
+    assert top.tolist() == [2**62, -(2**62)]
 
 
 # --- Gaussian -------------------------------------------------------------------------------
@@ -106,11 +227,46 @@ def test_analytic_gaussian_sigma_meets_the_exact_condition_and_is_tight(epsilon,
         assert classic > sigma
 
 
+@pytest.mark.parametrize("sensitivity", [1e-11, 1e-9, 1e-200, 3.5, 1e200])
+def test_gaussian_sigma_is_solved_in_units_of_the_sensitivity(sensitivity):
+    # σ/Δ depends only on ε and δ: one calibration, as exact for Δ = 1e-11 as for Δ = 1
+    start = time.perf_counter()
+    sigma = dp.gaussian_sigma(sensitivity=sensitivity, epsilon=1, delta=1e-5)   # 1e-11 used to hang
+    assert time.perf_counter() - start < 2.0
+    assert sigma / sensitivity == pytest.approx(dp.gaussian_sigma(sensitivity=1, epsilon=1, delta=1e-5),
+                                                rel=4e-16)                      # 1e-9 was off by 1e-8
+    assert dp.gaussian_delta(epsilon=1, sigma=sigma, sensitivity=sensitivity) <= 1e-5
+    assert dp.gaussian_delta(epsilon=1, sigma=sigma * (1 - 1e-9), sensitivity=sensitivity) > 1e-5
+    assert dp.gaussian_epsilon(sigma=sigma, sensitivity=sensitivity, delta=1e-5) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("epsilon", [dp.MIN_EPSILON, 1e-4, 50.0, 1e6, dp.MAX_EPSILON])
+def test_gaussian_calibration_holds_across_the_epsilon_range(epsilon):
+    sigma = dp.gaussian_sigma(sensitivity=1, epsilon=epsilon, delta=1e-6)
+    assert math.isfinite(sigma) and sigma > 0
+    assert dp.gaussian_delta(epsilon=epsilon, sigma=sigma, sensitivity=1) <= 1e-6
+    assert dp.gaussian_delta(epsilon=epsilon, sigma=sigma * (1 - 1e-9), sensitivity=1) > 1e-6
+
+
+def test_gaussian_epsilon_names_sigma_when_the_noise_is_too_small():
+    with pytest.raises(ValueError, match="sigma must be at least"):      # blamed "epsilon" before
+        dp.gaussian_epsilon(sigma=1e-300, sensitivity=1, delta=1e-5)
+    with pytest.raises(ValueError, match="sigma must be at least"):
+        dp.gaussian_epsilon(sigma=1e-100, sensitivity=1e200, delta=1e-5)
+    assert dp.gaussian_epsilon(sigma=1e300, sensitivity=1e-200, delta=1e-5) == 0.0
+    assert dp.gaussian_delta(epsilon=0, sigma=1e300, sensitivity=1e-200) == 0.0
+    assert dp.gaussian_delta(epsilon=2.0**40, sigma=1e-300, sensitivity=1e200) == 1.0
+    with pytest.raises(ValueError, match="value must be at most"):
+        dp.gaussian_mechanism(1e308, sensitivity=1, epsilon=1, delta=1e-5, rng=0)
+
+
 def test_classic_gaussian_refuses_epsilon_of_one_or_more():
     with pytest.raises(ValueError, match=r"epsilon must be in \(0, 1\) for method='classic'"):
         dp.gaussian_sigma(sensitivity=1, epsilon=1.0, delta=1e-5, method="classic")
     with pytest.raises(ValueError, match="method"):
         dp.gaussian_sigma(sensitivity=1, epsilon=0.5, delta=1e-5, method="fast")
+    with pytest.raises(TypeError, match="method"):
+        dp.gaussian_sigma(sensitivity=1, epsilon=0.5, delta=1e-5, method=None)
 
 
 def test_gaussian_mechanism_noise_has_the_calibrated_sigma():
@@ -137,12 +293,37 @@ def test_exponential_mechanism_selects_proportionally_to_exp_eps_u_over_2_delta(
         assert abs(np.mean(picks == i) - pi) < _four_se(pi, N)
 
 
+def test_exponential_probabilities_never_overflow_into_nan():
+    p = dp.exponential_mechanism_probabilities([1e308, -1e308, 5.0, 1e308], epsilon=dp.MAX_EPSILON,
+                                               sensitivity=dp.MIN_SENSITIVITY)
+    assert np.all(np.isfinite(p)) and p.tolist() == [0.5, 0.0, 0.0, 0.5]
+    with pytest.raises(ValueError, match="epsilon must be in"):           # was: NaN probabilities
+        dp.exponential_mechanism_probabilities([1.0, 1.0], epsilon=1e308, sensitivity=1)
+    with pytest.raises(ValueError, match="utilities must be a 1-d array"):
+        dp.exponential_mechanism_probabilities([[1.0, 2.0]], epsilon=1, sensitivity=1)
+
+
 def test_randomized_response_keeps_the_truth_with_the_right_probability():
     epsilon = 1.0
     truth = np.ones(N, dtype=bool)
     keep = np.mean(dp.randomized_response(truth, epsilon=epsilon, rng=0))
     p = math.exp(epsilon) / (1 + math.exp(epsilon))
     assert abs(keep - p) < _four_se(p, N)
+
+
+def test_randomized_response_estimate_refuses_what_is_not_a_bit_and_keeps_its_precision():
+    for bad in ([None, 5], [0.5, 1], [np.nan, 1], ["1", "0"], [2, 0]):   # [None, 5] was: nan
+        with pytest.raises(TypeError, match="responses must hold booleans or 0/1 values"):
+            dp.randomized_response_estimate(bad, epsilon=1)
+    with pytest.raises(TypeError, match="truth must hold booleans"):
+        dp.randomized_response([None, 1], epsilon=1)
+    assert dp.randomized_response_estimate([1, 0, 1.0, True], epsilon=1) == pytest.approx(
+        (0.75 - 1 / (1 + math.e)) / ((math.e - 1) / (math.e + 1)))
+    # small ε: p = e^ε/(1 + e^ε) and 2p − 1 = expm1(ε)/(expm1(ε) + 2), without cancellation
+    eps = 2.0**-30
+    p = 1 / (1 + math.exp(-eps))
+    exact = p / (math.expm1(eps) / (math.expm1(eps) + 2))
+    assert dp.randomized_response_estimate([True] * 4, epsilon=eps) == pytest.approx(exact, rel=1e-12)
 
 
 def test_randomized_response_estimator_is_unbiased():
@@ -176,12 +357,15 @@ def test_dp_sum_noise_scale_is_the_largest_bound():
 
 
 @pytest.mark.parametrize("bad, error, match", [
-    ({"epsilon": 0}, ValueError, r"epsilon must be in \(0, inf\), got 0"),
-    ({"epsilon": -1}, ValueError, r"epsilon must be in \(0, inf\)"),
+    ({"epsilon": 0}, ValueError, r"epsilon must be in \[2\^-30, 2\^40\] .*got 0"),
+    ({"epsilon": -1}, ValueError, r"epsilon must be in \[2\^-30, 2\^40\]"),
     ({"epsilon": float("nan")}, ValueError, "epsilon must be a finite number"),
     ({"epsilon": float("inf")}, ValueError, "epsilon must be a finite number"),
+    ({"epsilon": 10**400}, ValueError, "epsilon must be a finite number"),
     ({"epsilon": "1"}, TypeError, "epsilon must be a real number"),
-    ({"sensitivity": 0}, ValueError, r"sensitivity must be in \(0, inf\)"),
+    ({"epsilon": b"1"}, TypeError, "epsilon must be a real number"),
+    ({"epsilon": True}, TypeError, "epsilon must be a real number"),
+    ({"sensitivity": 0}, ValueError, r"sensitivity must be in \[2\^-980, 2\^960\]"),
     ({"sensitivity": -2}, ValueError, "sensitivity"),
     ({"delta": 0}, ValueError, r"delta must be in \(0, 1\)"),
     ({"delta": 1}, ValueError, r"delta must be in \(0, 1\)"),
@@ -218,6 +402,74 @@ def test_bad_data_is_refused_with_a_clear_error():
         dp.randomized_response([0, 2], epsilon=1)
     with pytest.raises(ValueError, match="value must be at most"):
         dp.laplace_mechanism(1e300, sensitivity=1, epsilon=1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda v: dp.laplace_mechanism(v, sensitivity=1, epsilon=1, rng=0),
+    lambda v: dp.gaussian_mechanism(v, sensitivity=1, epsilon=1, delta=1e-5, rng=0),
+    lambda v: dp.dp_sum(v, lower=0, upper=5, epsilon=1, rng=0),
+    lambda v: dp.dp_mean(v, lower=0, upper=5, epsilon=1, rng=0),
+    lambda v: dp.dp_histogram(v, bins=[0, 1, 2], epsilon=1, rng=0),
+    lambda v: dp.exponential_mechanism_probabilities(v, epsilon=1, sensitivity=1),
+])
+def test_text_bytes_none_and_ragged_lists_are_not_numbers(call):
+    for bad in ("1", b"1", ["1", "2"], [b"1"], None, [None, 1.0], [[1.0, [2.0]]], [1 + 2j]):
+        with pytest.raises(TypeError, match="must be"):                   # "1" and b"1" were released
+            call(bad)
+
+
+def test_dp_count_takes_a_collection_of_records():
+    for bad in (None, 5, 2.5):
+        with pytest.raises(TypeError, match="values must be a sequence of records"):
+            dp.dp_count(bad, epsilon=1)
+    for bad in ("abc", b"abc"):                                            # "abc" counted 3 records
+        with pytest.raises(TypeError, match="values must be a collection of records"):
+            dp.dp_count(bad, epsilon=1)
+    with pytest.raises(ValueError, match="values must hold at most"):
+        dp.dp_count(range(10**20), epsilon=1)
+    assert isinstance(dp.dp_count(np.zeros((7, 2)), epsilon=1000, rng=0), int)
+
+
+def test_per_coordinate_noise_is_one_calibration_for_every_dimension():
+    dims = np.array([1, 2, 50, 10**6, 2**40])
+    noise = dp.per_coordinate_noise_std(dims, epsilon=0.7, delta=1e-6)
+    expected = [dp.gaussian_sigma(sensitivity=math.sqrt(d), epsilon=0.7, delta=1e-6) for d in dims]
+    assert noise["gaussian"].tolist() == expected
+    start = time.perf_counter()
+    many = dp.per_coordinate_noise_std(np.arange(1, 100_001), epsilon=1, delta=1e-5)
+    assert many["gaussian"].shape == (100_000,)
+    assert time.perf_counter() - start < 5.0
+    with pytest.raises(ValueError, match="dimensions must hold at most"):
+        dp.per_coordinate_noise_std(np.ones(100_001, dtype=int), epsilon=1, delta=1e-5)
+    with pytest.raises(TypeError, match="dimensions must be positive integers"):
+        dp.per_coordinate_noise_std([1.5], epsilon=1, delta=1e-5)
+    with pytest.raises(ValueError, match="dimensions must be integers in"):
+        dp.per_coordinate_noise_std([0, 3], epsilon=1, delta=1e-5)
+
+
+# --- the argument checks every module shares -------------------------------------------------
+
+
+def test_check_real_refuses_text_bytes_bools_and_numbers_too_large_for_a_float():
+    with pytest.raises(ValueError, match="x must be a finite number"):    # was: OverflowError
+        check_real(10**400, "x")
+    with pytest.raises(ValueError, match="an int of 1329 bits"):
+        check_real(-(10**400), "x", low=0.0)
+    for bad in ("1", b"1", bytearray(b"1"), True, np.bool_(False), None, [1.0], 1j):
+        with pytest.raises(TypeError, match="x must be a real number"):
+            check_real(bad, "x")
+    for good in (np.float32(0.5), np.float16(0.5), np.int8(3), np.uint64(7), np.longdouble(2.5), 3):
+        assert check_real(good, "x") == float(good)
+
+
+def test_check_int_refuses_text_bytes_bools_and_floats_and_takes_numpy_integers():
+    for bad in ("1", b"1", True, np.bool_(True), 2.0, np.float64(2.0), None):
+        with pytest.raises(TypeError, match="n must be an int"):
+            check_int(bad, "n")
+    for good in (np.int8(3), np.uint64(2**64 - 1), np.int64(-5), 10**30):
+        assert check_int(good, "n") == int(good)
+    with pytest.raises(ValueError, match=r"n must be in \[1, 2\^62\], got an int of 1329 bits"):
+        check_int(10**400, "n", low=1, high=2**62)
 
 
 def test_gaussian_beats_laplace_per_coordinate_only_for_many_coordinates():

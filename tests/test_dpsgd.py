@@ -129,6 +129,13 @@ def test_train_is_reproducible_with_a_seed(digits):
     ({"noise_multiplier": 1.0, "lr": float("inf")}, ValueError, "lr must be a finite number"),
     ({"noise_multiplier": 1.0, "delta": 0.0}, ValueError, "delta"),
     ({"target_epsilon": -1.0}, ValueError, "target_epsilon"),
+    ({"target_epsilon": 1e308}, ValueError, "target_epsilon=1e\\+308 is too large"),   # looped forever
+    ({"target_epsilon": 1e16}, ValueError, "target_epsilon=1e\\+16 is too large"),
+    ({"target_epsilon": 1e-12}, ValueError, "target_epsilon=1e-12 is too small"),
+    ({"noise_multiplier": 0.001}, ValueError, r"noise_multiplier must be in \[0.01, 1e\+06\]"),
+    ({"noise_multiplier": 1e200}, ValueError, "noise_multiplier must be in"),
+    ({"noise_multiplier": "1"}, TypeError, "noise_multiplier must be a real number"),
+    ({"target_epsilon": None, "noise_multiplier": None}, ValueError, "exactly one of target_epsilon"),
 ])
 def test_bad_settings_are_named(digits, kwargs, error, match):
     X, _, y, _ = digits
@@ -162,3 +169,35 @@ def test_membership_inference_beats_overfitting_and_dp_bounds_it(digits):
     assert auc_dp <= math.exp(1) / (1 + math.exp(1)) + 4 * se
     same = attacks.membership_inference_auc(overfit, X[:50], y[:50], X[:50], y[:50])
     assert np.isclose(same, 0.5)                 # identical sets cannot be told apart
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda m, X, y, g: dpsgd.per_sample_gradients(object(), X, y), TypeError, "model"),
+    (lambda m, X, y, g: dpsgd.per_sample_gradients(m, [], y), ValueError, "X"),
+    (lambda m, X, y, g: dpsgd.per_sample_gradients(m, {}, y), TypeError, "X"),
+    (lambda m, X, y, g: dpsgd.per_sample_gradients(m, X, None), TypeError, "y"),
+    (lambda m, X, y, g: dpsgd.per_sample_gradients(m, X[0], y), ValueError, "X"),
+    (lambda m, X, y, g: dpsgd.per_sample_gradients(m, X, y.float()), TypeError, "y"),
+    (lambda m, X, y, g: dpsgd.clipped_gradient_sum(None, X, y, 1.0), TypeError, "model"),
+    (lambda m, X, y, g: dpsgd.clipped_gradient_sum(m, X, y[:2], 1.0), ValueError, "y"),
+    (lambda m, X, y, g: dpsgd.clipped_gradient_sum(m, X, y, "1"), TypeError, "max_grad_norm"),
+    (lambda m, X, y, g: dpsgd.clip_and_sum(None, 1.0), TypeError, "grads"),
+    (lambda m, X, y, g: dpsgd.clip_and_sum({}, 1.0), TypeError, "grads"),
+    (lambda m, X, y, g: dpsgd.clip_and_sum({"w": 1.0}, 1.0), TypeError, "grads"),
+    (lambda m, X, y, g: dpsgd.clip_and_sum({"a": torch.zeros(3, 2), "b": torch.zeros(4)}, 1.0), ValueError,
+     "grads"),
+    (lambda m, X, y, g: dpsgd.add_noise(None, noise_multiplier=1.0, max_grad_norm=1.0), TypeError, "summed"),
+    (lambda m, X, y, g: dpsgd.add_noise([1.0], noise_multiplier=1.0, max_grad_norm=1.0), TypeError, "summed"),
+    (lambda m, X, y, g: dpsgd.add_noise(g, noise_multiplier=1.0, max_grad_norm=None), TypeError,
+     "max_grad_norm"),
+    (lambda m, X, y, g: dpsgd.add_noise(g, noise_multiplier=1.0, max_grad_norm=1.0, generator=0), TypeError,
+     "generator"),
+    (lambda m, X, y, g: dpsgd.add_noise(g, noise_multiplier=1e6, max_grad_norm=1e300), ValueError,
+     "noise_multiplier × max_grad_norm"),               # was: a tensor of silent infinities
+])
+def test_the_pieces_of_a_step_name_their_bad_arguments(digits, call, error, name):
+    X, _, y, _ = digits
+    model, X_t, y_t = _mlp(), torch.tensor(X[:4]), torch.tensor(y[:4])
+    summed = {k: v.sum(0) for k, v in dpsgd.per_sample_gradients(model, X_t, y_t).items()}
+    with pytest.raises(error, match=name):
+        call(model, X_t, y_t, summed)

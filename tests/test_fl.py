@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import os
+import time
 
 import numpy as np
 import pytest
@@ -74,6 +75,40 @@ def test_small_alpha_skews_labels_more_than_large_alpha(digits):
     ({"y": np.zeros(5), "n_clients": 5, "alpha": 0.01, "max_tries": 3}, ValueError, "empty client"),
 ])
 def test_partition_bad_inputs(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        fl.partition(**kwargs)
+
+
+@pytest.mark.parametrize("alpha", [None, 1.0])
+def test_partition_refuses_missing_labels_instead_of_dropping_their_samples(alpha):
+    for y in (np.array([0, 1, np.nan, 1, 0]), np.array([0, 1, None, 1, 0], dtype=object),
+              [0.0, 1.0, float("nan"), 1.0, 0.0]):
+        with pytest.raises(ValueError, match="y must not have missing labels"):   # NaN was dropped
+            fl.partition(y, 2, alpha=alpha, rng=0)
+    parts = fl.partition(np.array(["cat", "dog", "cat", "emu", "dog", "emu"]), 2, alpha=alpha, rng=0)
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(6))
+
+
+def test_partition_tries_a_bounded_number_of_times():
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"max_tries must be in \[1, 1000\]"):  # was: a billion redraws
+        fl.partition(np.zeros(5), 5, alpha=0.01, max_tries=10**9, rng=0)
+    with pytest.raises(ValueError, match="empty client in 1000 tries"):
+        fl.partition(np.zeros(5), 5, alpha=0.001, max_tries=1000, rng=0)
+    assert time.perf_counter() - start < 20
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"y": None, "n_clients": 2}, TypeError, "y"),
+    ({"y": "labels", "n_clients": 2}, TypeError, "y"),
+    ({"y": [[0, 1], [2]], "n_clients": 1}, TypeError, "y"),
+    ({"y": np.array([0, "a", 1.5], dtype=object), "n_clients": 1}, TypeError, "y"),
+    ({"y": np.arange(5), "n_clients": 2.0}, TypeError, "n_clients"),
+    ({"y": np.arange(5), "n_clients": 2, "alpha": "1"}, TypeError, "alpha"),
+    ({"y": np.arange(5), "n_clients": 2, "alpha": 1.0, "max_tries": 2.5}, TypeError, "max_tries"),
+    ({"y": np.arange(5), "n_clients": 2, "rng": "seed"}, TypeError, "rng"),
+])
+def test_partition_wrong_types_name_the_parameter(kwargs, error, name):
     with pytest.raises(error, match=name):
         fl.partition(**kwargs)
 

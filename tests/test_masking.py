@@ -114,3 +114,87 @@ def test_reidentification_tradeoff_is_monotone():
                                           sensitive="diagnosis")
     assert np.all(np.diff(t["reidentification"]) < 0) and np.all(np.diff(t["information_loss"]) > 0)
     assert t["reidentification"][0] > 0.9 and t["l_diversity"][0] == 1
+
+
+# --- categorical quasi-identifiers, missing values, and refusals that never quote the data ------
+# Checked on pandas 2.1.4, 2.2.3, 2.3.3 and 3.1: on 2.x groupby counts every combination of
+# categories as a group (observed=False) unless told otherwise.
+
+
+@pytest.fixture
+def categorical() -> pd.DataFrame:
+    # groups on (zip, sex): (A, f)x2 {flu, hiv}; (B, m)x2 {flu, cold}; unused category "C" and the
+    # unused combinations (A, m), (B, f) must not count as empty groups
+    return pd.DataFrame({"zip": pd.Categorical(["A", "A", "B", "B"], categories=["A", "B", "C"]),
+                         "sex": pd.Categorical(["f", "f", "m", "m"]),
+                         "disease": pd.Categorical(["flu", "hiv", "flu", "cold"])})
+
+
+def test_categorical_quasi_identifiers_count_only_the_groups_that_occur(categorical):
+    assert masking.k_anonymity(categorical, ["zip", "sex"]) == 2          # was 0 on pandas 2.x
+    assert masking.k_anonymity(categorical, ["zip"]) == 2
+    assert masking.l_diversity(categorical, ["zip", "sex"], "disease") == 2  # was 0 on pandas 2.x
+    assert masking.k_anonymity_violations(categorical, ["zip", "sex"], k=3)["records"].tolist() == [2, 2]
+    assert masking.k_anonymity_violations(categorical, ["zip", "sex"], k=2).empty
+    with_missing = categorical.assign(zip=pd.Categorical(["A", None, "B", None], categories=["A", "B", "C"]))
+    assert masking.k_anonymity(with_missing, ["zip"]) == 1                 # a missing value is a group
+    assert masking.k_anonymity(with_missing, ["zip", "sex"]) == 1
+
+
+def test_a_group_whose_sensitive_values_are_all_missing_has_l_of_one():
+    df = pd.DataFrame({"zip": [1, 1, 2, 2], "disease": ["flu", "hiv", np.nan, None]})
+    assert masking.l_diversity(df, ["zip"], "disease") == 1                # was 0
+    df["disease"] = pd.Categorical(df["disease"])
+    assert masking.l_diversity(df, ["zip"], "disease") == 1
+    mixed = pd.DataFrame({"zip": [1, 1, 2, 2], "disease": ["flu", "hiv", "flu", np.nan]})
+    assert masking.l_diversity(mixed, ["zip"], "disease") == 1             # a missing value adds nothing
+
+
+def test_generalize_refuses_ages_beyond_exact_integers_and_keeps_missing_ages_missing():
+    with pytest.raises(ValueError, match="at most 2\\^53"):                 # was "-9223372036854775808-..."
+        masking.generalize(pd.Series([34, 1e300]), kind="age")
+    with pytest.raises(ValueError, match="finite ages"):
+        masking.generalize(pd.Series([34, np.inf]), kind="age")
+    assert masking.generalize(pd.Series([34.5, np.nan, -3]), kind="age").tolist() == ["30-39", None, "-10--1"]
+    assert list(masking.generalize(pd.Series([2**53 - 1]), kind="age", width=2)) == [
+        f"{2**53 - 2}-{2**53 - 1}"]
+    with pytest.raises(ValueError, match="width"):
+        masking.generalize(pd.Series([1]), kind="age", width=2**60)
+
+
+def test_generalize_never_quotes_the_data_it_refuses():
+    with pytest.raises(TypeError, match="values must be numbers") as error:
+        masking.generalize(pd.Series(["41", "Jane Doe 1962-04-01"]), kind="age")
+    assert "Jane" not in str(error.value)
+    with pytest.raises(ValueError, match="values must be dates") as error:
+        masking.generalize(pd.Series(["1970-05-01", "patient 4711"]), kind="date")
+    assert "4711" not in str(error.value)
+    with pytest.raises(TypeError, match="values must be dates"):
+        masking.generalize(pd.Series([1970, 1980]), kind="date")           # not nanoseconds since 1970
+    assert masking.generalize(pd.Series(["47123", None]), kind="postcode", width=3).tolist()[0] == "471**"
+    assert pd.isna(masking.generalize(pd.Series(["47123", None]), kind="postcode", width=3).tolist()[1])
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda df: masking.k_anonymity(df, None), TypeError, "quasi_identifiers"),
+    (lambda df: masking.k_anonymity(df, 5), TypeError, "quasi_identifiers"),
+    (lambda df: masking.k_anonymity(df, [["zip"]]), TypeError, "quasi_identifiers"),
+    (lambda df: masking.k_anonymity(df, []), ValueError, "quasi_identifiers"),
+    (lambda df: masking.l_diversity(df, ["zip"], ["disease"]), TypeError, "sensitive"),
+    (lambda df: masking.l_diversity(df, ["zip"], None), TypeError, "sensitive"),
+    (lambda df: masking.l_diversity(df, ["zip"], "nope"), ValueError, "sensitive"),
+    (lambda df: masking.suppress(df, None), TypeError, "columns"),
+    (lambda df: masking.mondrian(df, ["zip"], 2.0), TypeError, "k"),
+    (lambda df: masking.mondrian(df.assign(age=[30.0, np.nan, 30, 40, 40, 30]), ["age"], 2), ValueError,
+     "quasi_identifiers"),
+    (lambda df: masking.generalize(None, kind="age"), TypeError, "values"),
+    (lambda df: masking.generalize(5, kind="age"), TypeError, "values"),
+    (lambda df: masking.generalize(df["age"], kind=None), TypeError, "kind"),
+    (lambda df: masking.generalize(df["age"], kind="age", width=2.5), TypeError, "width"),
+    (lambda df: masking.pseudonymize(None, key=KEY_A), TypeError, "values"),
+    (lambda df: masking.pseudonymize("+44 7700 000001", key=KEY_A), TypeError, "values"),
+    (lambda df: masking.pseudonymize(["a"], key=KEY_A, length=16.0), TypeError, "length"),
+])
+def test_wrong_types_and_shapes_name_the_parameter(table, call, error, name):
+    with pytest.raises(error, match=name):
+        call(table)

@@ -266,3 +266,122 @@ def test_an_int_seed_gives_one_stream_not_repeated_draws():
 def test_a_scalar_secret_is_shared_too():
     shares = mpc.additive_share(-42, 4)
     assert shares.shape == (4,) and int(mpc.additive_reconstruct(shares).view(np.int64)) == -42
+
+
+# --- no secret in any message, and bounded work ---------------------------------------------------
+
+
+def _digits_of(value: int) -> list[str]:
+    """Every 6-digit window of a secret's decimal and hex forms: none may appear in a message."""
+    texts = [str(value), f"{value:x}", f"{value:X}"]
+    return [t[i:i + 6] for t in texts for i in range(len(t) - 5)]
+
+
+def test_a_secret_beyond_the_field_is_refused_without_quoting_it():
+    secret = 2**127 + 12345                 # half of all random 128-bit keys exceed 2^127 - 1
+    with pytest.raises(ValueError, match="128 bits") as error:
+        mpc.shamir_share(secret, threshold=2, n_parties=3)
+    message = str(error.value)
+    assert not any(chunk in message for chunk in _digits_of(secret)), message
+    assert "SEED_PRIME" in message          # and says what to do instead
+    key = int.from_bytes(bytes(range(200, 216)), "big")     # a 128-bit key above the prime
+    assert key >= mpc.PRIME
+    with pytest.raises(ValueError) as error:
+        mpc.shamir_share(key, threshold=2, n_parties=3)
+    assert not any(chunk in str(error.value) for chunk in _digits_of(key))
+    wide = mpc.shamir_share(key, threshold=2, n_parties=3, prime=mpc.SEED_PRIME)
+    assert mpc.shamir_reconstruct(wide) == key
+    with pytest.raises(ValueError, match="a negative int") as error:
+        mpc.shamir_share(-987654321, threshold=2, n_parties=3)
+    assert "987654" not in str(error.value)
+
+
+def test_a_vector_secret_out_of_range_is_refused_without_quoting_its_entries():
+    secret = np.array([5, 2**31 + 777777, 123456789, -424242])
+    with pytest.raises(ValueError, match=r"\[0, VECTOR_PRIME\)") as error:
+        mpc.shamir_share(secret, threshold=2, n_parties=3)
+    message = str(error.value)
+    for entry in secret[1:]:
+        assert not any(chunk in message for chunk in _digits_of(abs(int(entry))))
+    for big in (np.array([2**64 - 1], dtype=np.uint64), np.array([2**63 + 5], dtype=np.uint64)):
+        with pytest.raises(ValueError, match="outside it"):   # compared before a cast that could wrap
+            mpc.shamir_share(big, threshold=2, n_parties=3)
+
+
+def test_fixed_point_overflow_is_reported_by_magnitude_not_value():
+    with pytest.raises(ValueError, match="cannot overflow") as error:
+        mpc.encode_fixed([340.125, 123456789012345.67], summands=3)
+    message = str(error.value)
+    assert "123456789" not in message and "1.23457e+14" not in message and "47 integer bits" in message
+
+
+def test_ring_secrets_wider_than_64_bits_are_refused_without_quoting_them():
+    secret = 2**70 + 13579
+    with pytest.raises(ValueError, match="at most 64 bits") as error:
+        mpc.additive_share(secret, 3)
+    assert not any(chunk in str(error.value) for chunk in _digits_of(secret))
+    for edge in (2**64 - 1, -(2**63)):
+        assert int(mpc.additive_reconstruct(mpc.additive_share(edge, 3))) == edge % 2**64
+    for bad in (None, "5", b"5", [[1, [2]]], 1.5, [True, False]):
+        with pytest.raises(TypeError, match="secret"):
+            mpc.additive_share(bad, 3)
+
+
+def test_sizes_are_bounded_before_any_memory_or_time_is_spent():
+    with pytest.raises(ValueError, match=r"n_parties must be in \[2, 1000\]"):   # was: hours
+        mpc.shamir_share(42, threshold=10**5, n_parties=10**5)
+    with pytest.raises(ValueError, match=r"n_parties must be in \[2, 1000\]"):   # was: MemoryError
+        mpc.additive_share(np.zeros(10**6, dtype=np.int64), 10**4)
+    with pytest.raises(ValueError, match="MAX_SHARE_ELEMENTS"):
+        mpc.additive_share(np.zeros(10**6, dtype=np.int64), 1000)
+    with pytest.raises(ValueError, match="MAX_SHARE_ELEMENTS"):
+        mpc.beaver_triple((1000, 1000), 200)
+    with pytest.raises(ValueError, match=r"threshold × n_parties × secret.size must be at most 2\^30"):
+        mpc.shamir_share(np.zeros(10**6, dtype=np.int64), threshold=100, n_parties=100)
+    with pytest.raises(ValueError, match="threshold must"):                     # was: 11^(2^64)
+        mpc.consistent_secrets([], threshold=2**64, prime=11)
+    with pytest.raises(ValueError, match="threshold must make prime"):
+        mpc.consistent_secrets([], threshold=7, prime=11)
+    with pytest.raises(ValueError, match="prime must be at most 1e6"):
+        mpc.consistent_secrets([], threshold=1, prime=2**61 - 1)
+    with pytest.raises(ValueError, match="at most MAX_PARTIES"):
+        mpc.secure_aggregate(np.zeros((1001, 1)))
+    with pytest.raises(ValueError, match="pairwise mask elements"):
+        mpc.secure_aggregate(np.zeros((1000, 5000)))
+    assert mpc.consistent_secrets([], threshold=6, prime=11).sum() == 11**5 * 11
+
+
+def test_secure_dot_returns_shares_never_the_product():
+    x, y = mpc.additive_share(np.int64(6), 3), mpc.additive_share(np.int64(7), 3)
+    with pytest.raises(ValueError, match=r"x_shares must have shape \(n_parties, \.\.\., length\)"):
+        mpc.secure_dot(x, y)                     # was: the opened product 42
+    with pytest.raises(ValueError, match="one shape"):
+        mpc.secure_dot(mpc.additive_share(np.arange(3), 3), mpc.additive_share(np.arange(4), 3))
+    batch = mpc.secure_dot(mpc.additive_share(np.ones((2, 4), dtype=np.int64), 3),
+                           mpc.additive_share(np.full((2, 4), 2), 3))
+    assert batch.shape == (3, 2) and mpc.additive_reconstruct(batch).tolist() == [8, 8]
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: mpc.beaver_multiply(np.zeros((3, 1), np.uint64), np.zeros((3, 1), np.uint64), None), "triple"),
+    (lambda: mpc.beaver_multiply(np.zeros((3, 1), np.uint64), np.zeros((3, 1), np.uint64), "t"), "triple"),
+    (lambda: mpc.beaver_triple(None, 3), "shape"),
+    (lambda: mpc.beaver_triple(2.0, 3), "shape"),
+    (lambda: mpc.beaver_triple("2", 3), "shape"),
+    (lambda: mpc.beaver_triple(2, 3.0), "n_parties"),
+    (lambda: mpc.shamir_reconstruct(None), "shares"),
+    (lambda: mpc.shamir_reconstruct(5), "shares"),
+    (lambda: mpc.consistent_secrets(None, threshold=2, prime=11), "shares"),
+    (lambda: mpc.consistent_secrets([(1, 2)], threshold=2, prime=11), "shares"),
+    (lambda: mpc.encode_fixed("1.5"), "values"),
+    (lambda: mpc.encode_fixed(None), "values"),
+    (lambda: mpc.encode_fixed([[1.0, [2.0]]]), "values"),
+    (lambda: mpc.decode_fixed(None), "encoded"),
+    (lambda: mpc.additive_reconstruct("12"), "shares"),
+    (lambda: mpc.secure_aggregate("updates"), "updates"),
+    (lambda: mpc.secure_aggregate(None), "updates"),
+    (lambda: mpc.secure_dot(None, None), "x_shares"),
+])
+def test_wrong_types_raise_type_errors_naming_the_parameter(call, name):
+    with pytest.raises(TypeError, match=name):
+        call()

@@ -21,8 +21,10 @@ from leptonkit.exercises import close_to, exercise
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
-__all__ = ["EXPLORERS", "attack_success", "compare_mechanisms", "mechanism_comparison",
+__all__ = ["EXPLORERS", "MAX_POINTS", "attack_success", "compare_mechanisms", "mechanism_comparison",
            "mechanism_explorer", "noise_per_coordinate", "samples_against_density"]
+
+MAX_POINTS = 100_001   # compare_mechanisms: grid points of the density curves (a figure, not a table)
 
 
 def compare_mechanisms(*, sensitivity: float, epsilon: float, delta: float,
@@ -32,13 +34,15 @@ def compare_mechanisms(*, sensitivity: float, epsilon: float, delta: float,
     Returns the two noise scales, their densities on a common grid, the expected absolute
     error and 95 % error bound of a published value, and the probability that an observer who
     sees one output guesses right which of two neighbouring datasets produced it (the best
-    test's success, (1 + total variation)/2, with even prior odds).
+    test's success, (1 + total variation)/2, with even prior odds). ``points`` is the number of
+    grid points of the densities, an int in [11, 100 001]; Δ, ε and δ as in :mod:`leptonkit.dp`.
     """
     delta_f = check_real(sensitivity, "sensitivity", low=0.0, low_open=True)
     eps = check_real(epsilon, "epsilon", low=0.0, low_open=True)
+    points = check_int(points, "points", low=11, high=MAX_POINTS)
     b = dp.laplace_scale(delta_f, eps)
     sigma = dp.gaussian_sigma(sensitivity=delta_f, epsilon=eps, delta=delta)
-    x = np.linspace(-1, 1, check_int(points, "points", low=11)) * 4 * max(b * 1.5, sigma)
+    x = np.linspace(-1, 1, points) * 4 * max(b * 1.5, sigma)
     return {
         "x": x,
         "laplace_scale": b,
@@ -166,7 +170,13 @@ def attack_success(labels: list[str], rates: list[float], bounds: list[float], *
 
 
 def mechanism_explorer(epsilon: float = 1.0, delta: float = 1e-5, sensitivity: float = 1.0) -> Explorer:
-    """ε, δ and Δ against both mechanisms' noise, error, and an observer's odds of guessing."""
+    """ε, δ and Δ against both mechanisms' noise, error, and an observer's odds of guessing.
+
+    The starting values must lie on the sliders: ε in [0.01, 10], δ in [1e-10, 0.01], Δ in [0.5, 10].
+    """
+    epsilon = check_real(epsilon, "epsilon", low=0.01, high=10.0)
+    delta = check_real(delta, "delta", low=1e-10, high=1e-2)
+    sensitivity = check_real(sensitivity, "sensitivity", low=0.5, high=10.0)
     controls = {
         "epsilon": slider(w.FloatLogSlider, "ε (privacy loss)", value=epsilon, base=10, min=-2,
                           max=1, step=0.05),

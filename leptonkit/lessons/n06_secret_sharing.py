@@ -172,7 +172,14 @@ def secure_aggregation(view: dict, *, dropouts: int) -> go.Figure:
 
 
 def threshold_explorer(threshold: int = 3, n_parties: int = 5, holders: int = 2) -> Explorer:
-    """t and n of a Shamir sharing against which coalitions reconstruct, and what fewer shares reveal."""
+    """t and n of a Shamir sharing against which coalitions reconstruct, and what fewer shares reveal.
+
+    The starting values must lie on the sliders: threshold in [1, 6], n_parties in [2, 10],
+    holders in [0, 10].
+    """
+    threshold = check_int(threshold, "threshold", low=1, high=SHAMIR_MAX_THRESHOLD)
+    n_parties = check_int(n_parties, "n_parties", low=2, high=SHAMIR_PRIME - 1)
+    holders = check_int(holders, "holders", low=0, high=SHAMIR_PRIME - 1)
     controls = {
         "threshold": slider(w.IntSlider, "threshold t", value=threshold, min=1, max=SHAMIR_MAX_THRESHOLD),
         "n_parties": slider(w.IntSlider, "parties n", value=n_parties, min=2, max=SHAMIR_PRIME - 1),
@@ -196,14 +203,27 @@ def threshold_explorer(threshold: int = 3, n_parties: int = 5, holders: int = 2)
 def secure_aggregation_explorer(updates: np.ndarray | None = None, *, dropouts: int = 0) -> Explorer:
     """How many clients drop out against what the server receives and the sum it still recovers.
 
-    ``updates`` is an (n_clients, length) array; by default :func:`bank_updates` (10 clients,
-    12 numbers each).
+    ``updates`` is an (n_clients, length) array of reals with n_clients in [3, 1000]; by default
+    :func:`bank_updates` (10 clients, 12 numbers each). ``dropouts`` is where the slider starts,
+    an int in [0, n_clients − (n_clients // 2 + 1)].
     """
     if updates is None:
         updates = bank_updates()
+    try:
+        updates = None if isinstance(updates, (str, bytes, dict)) else np.asarray(updates)
+    except (TypeError, ValueError):   # ragged lists
+        updates = None
+    if updates is None or updates.ndim != 2:
+        raise TypeError("updates must be an (n_clients, length) array of numbers")
+    if updates.dtype.kind not in "iuf":
+        raise TypeError(f"updates must be an (n_clients, length) array of numbers, got dtype {updates.dtype}")
     n = len(updates)
+    if not 3 <= n <= mpc.MAX_PARTIES or updates.shape[1] < 1:
+        raise ValueError(f"updates must have shape (n_clients, length) with n_clients in "
+                         f"[3, {mpc.MAX_PARTIES}] and length >= 1, got {updates.shape}")
     most = n - (n // 2 + 1)      # the default threshold is a majority
-    controls = {"dropouts": slider(w.IntSlider, "clients that drop out", value=min(dropouts, most), min=0,
+    dropouts = check_int(dropouts, "dropouts", low=0, high=most)
+    controls = {"dropouts": slider(w.IntSlider, "clients that drop out", value=dropouts, min=0,
                                    max=most)}
 
     def compute(dropouts: int) -> dict:

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from leptonkit import attacks, datasets, masking
+from leptonkit._checks import check_int
 from leptonkit.exercises import NotYet, exactly, exercise
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider
@@ -139,8 +140,16 @@ def deidentification_explorer(tradeoff: Mapping[str, np.ndarray] | None = None, 
     :func:`release_tradeoff` (the hospital's release against the town register). The slider
     only looks it up.
     """
+    k = check_int(k, "k", low=1)
     if tradeoff is None:
         tradeoff = release_tradeoff()
+    if not isinstance(tradeoff, Mapping):
+        raise TypeError(f"tradeoff must be the mapping attacks.reidentification_tradeoff returns, "
+                        f"got {type(tradeoff).__name__}")
+    missing = {"k", "reidentification", "information_loss", "l_diversity"} - set(tradeoff)
+    if missing:
+        raise ValueError(f"tradeoff lacks {sorted(missing)}: pass what attacks.reidentification_tradeoff "
+                         f"returns")
     controls = {"k": selection_slider("k", [int(x) for x in tradeoff["k"]], near=k)}
 
     def compute(k: int) -> Mapping[str, np.ndarray]:

@@ -8,7 +8,7 @@ import pytest
 from scipy import integrate
 
 from leptonkit import dp
-from leptonkit.lessons.n02_laplace_vs_gaussian import compare_mechanisms
+from leptonkit.lessons.n02_laplace_vs_gaussian import compare_mechanisms, mechanism_explorer
 
 
 def _ratio_at_50():
@@ -46,3 +46,23 @@ def test_compare_mechanisms_names_a_bad_argument():
         compare_mechanisms(sensitivity=1, epsilon=-1, delta=1e-5)
     with pytest.raises(ValueError, match="points must be in"):
         compare_mechanisms(sensitivity=1, epsilon=1, delta=1e-5, points=3)
+
+
+def test_compare_mechanisms_bounds_its_grid():
+    with pytest.raises(ValueError, match=r"points must be in \[11, 100001\]"):   # was: MemoryError
+        compare_mechanisms(sensitivity=1, epsilon=1, delta=1e-5, points=10**9)
+    with pytest.raises(TypeError, match="points must be an int"):
+        compare_mechanisms(sensitivity=1, epsilon=1, delta=1e-5, points=401.0)
+    with pytest.raises(TypeError, match="delta must be a real number"):
+        compare_mechanisms(sensitivity=1, epsilon=1, delta="1e-5")
+    assert compare_mechanisms(sensitivity=1, epsilon=1, delta=1e-5, points=100_001)["x"].size == 100_001
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"epsilon": "1"}, TypeError, "epsilon"), ({"epsilon": 100.0}, ValueError, "epsilon"),
+    ({"delta": None}, TypeError, "delta"), ({"delta": 0.5}, ValueError, "delta"),
+    ({"sensitivity": [1.0]}, TypeError, "sensitivity"), ({"sensitivity": 0.1}, ValueError, "sensitivity"),
+])
+def test_mechanism_explorer_refuses_starting_values_off_its_sliders(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        mechanism_explorer(**kwargs)

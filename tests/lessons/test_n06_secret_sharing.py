@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from leptonkit import mpc
-from leptonkit.lessons.n06_secret_sharing import EXPOSURES, bank_updates, coalition_knowledge
+from leptonkit.lessons.n06_secret_sharing import (
+    EXPOSURES,
+    bank_updates,
+    coalition_knowledge,
+    secure_aggregation_explorer,
+    threshold_explorer,
+)
 
 
 def _partial_sums():
@@ -49,3 +55,25 @@ def test_coalition_knowledge_counts_coalitions_and_what_shares_reveal():
 def test_bank_updates_are_ten_seeded_vectors():
     updates = bank_updates()
     assert updates.shape == (10, 12) and np.array_equal(updates, bank_updates())
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"threshold": None}, TypeError, "threshold"), ({"threshold": 7}, ValueError, "threshold"),
+    ({"n_parties": 2.5}, TypeError, "n_parties"), ({"n_parties": 11}, ValueError, "n_parties"),
+    ({"holders": "2"}, TypeError, "holders"), ({"holders": -1}, ValueError, "holders"),
+])
+def test_threshold_explorer_refuses_starting_values_off_its_sliders(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        threshold_explorer(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"updates": 5}, TypeError, "updates"), ({"updates": "updates"}, TypeError, "updates"),
+    ({"updates": [[1.0, [2.0]]]}, TypeError, "updates"),
+    ({"updates": np.ones((2, 3))}, ValueError, "updates"),
+    ({"updates": np.array([["a", "b"]] * 3)}, TypeError, "updates"),
+    ({"dropouts": "1"}, TypeError, "dropouts"), ({"dropouts": 5}, ValueError, "dropouts"),
+])
+def test_secure_aggregation_explorer_names_a_bad_argument(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        secure_aggregation_explorer(**kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from leptonkit import datasets
@@ -30,3 +31,16 @@ def test_hospital_release_drops_the_direct_identifiers_and_hands_out_copies():
     assert len(released) == len(patients)
     patients.loc[:, "name"] = "changed"
     assert (lesson.hospital()[1]["name"] != "changed").all()
+
+
+def test_the_explorer_names_a_bad_argument():
+    tradeoff = {"k": np.array([1, 5]), "reidentification": np.array([0.9, 0.1]),
+                "information_loss": np.array([0.0, 0.2]), "l_diversity": np.array([1, 2])}
+    assert lesson.deidentification_explorer(tradeoff, k=4) is not None
+    for k, error in ((None, TypeError), ("5", TypeError), (2.5, TypeError), (0, ValueError)):
+        with pytest.raises(error, match="k must be"):                   # was: "unsupported operand"
+            lesson.deidentification_explorer(tradeoff, k=k)
+    with pytest.raises(TypeError, match="tradeoff must be"):
+        lesson.deidentification_explorer([1, 2], k=5)
+    with pytest.raises(ValueError, match="tradeoff lacks"):
+        lesson.deidentification_explorer({"k": np.array([1])}, k=5)
