@@ -75,6 +75,8 @@ ACCOUNTANTS = ("rdp", "prv")
 COMPOSITIONS = ("pld", "basic")
 _TOLERANCE = 1e-9     # relative: ten spends of 0.1 fit a budget of 1.0 despite binary rounding
 _PLD_GRID = 1e-4      # dp-accounting's default discretisation of the privacy loss
+_MAX_EPSILON = 700.0      # per release in the composition theorems: e^ε stays a finite double
+_MAX_RELEASES = 10**12    # releases composed by a theorem
 _PLD_MIN_GAIN = 1e-3  # below a 0.1 % saving the ledger keeps basic composition's smaller δ
 _MECHANISMS = ("pure", "approximate", "discrete_laplace", "gaussian", "composed")
 
@@ -117,7 +119,7 @@ class PrivacyCost:
     def discrete_laplace(cls, *, decay: float, sensitivity: int) -> PrivacyCost:
         """Noise with P[k] ∝ exp(−decay·|k|) on a count that one person moves by ≤ ``sensitivity``."""
         a = check_real(decay, "decay", low=0.0, low_open=True)
-        steps = check_int(sensitivity, "sensitivity", low=1)
+        steps = check_int(sensitivity, "sensitivity", low=1, high=2**40)
         return cls("discrete_laplace", a * steps, noise_multiplier=a, sensitivity=steps)
 
     @classmethod
@@ -157,15 +159,15 @@ class PrivacyCost:
                 fields["epsilon"] = math.inf
             cost = cls(**fields, parts=parts)
         except (TypeError, ValueError, RecursionError):
-            raise ValueError("not a privacy cost record") from None
+            raise ValueError("data is not a privacy cost record") from None
         numbers = isinstance(cost.epsilon, (int, float)) and isinstance(cost.delta, (int, float))
         if cost.mechanism not in _MECHANISMS or not numbers or not (cost.epsilon > 0 and 0 <= cost.delta < 1):
-            raise ValueError("not a privacy cost record")
+            raise ValueError("data is not a privacy cost record")
         return cost
 
 
-def _cost_epsilon(value: Any) -> float:
-    return check_real(value, "epsilon", low=0.0, low_open=True)
+def _cost_epsilon(value: Any, name: str = "epsilon") -> float:
+    return check_real(value, name, low=0.0, low_open=True)
 
 
 @functools.lru_cache(maxsize=256)
@@ -263,8 +265,8 @@ class PrivacyAccountant:
                  actor: str = "privacy-accountant", composition: str = "pld"):
         budget_epsilon = check_real(epsilon, "epsilon", low=0.0, low_open=True)
         budget_delta = check_real(delta, "delta", low=0.0, high=1.0, high_open=True)
-        if composition not in COMPOSITIONS:
-            raise ValueError(f"composition must be one of {COMPOSITIONS}, got {composition!r}")
+        if not isinstance(composition, str) or composition not in COMPOSITIONS:
+            raise ValueError(f"composition must be one of {COMPOSITIONS}, got {composition!r:.40}")
         if audit_log is not None and not isinstance(audit_log, AuditLog):
             raise TypeError(f"audit_log must be a leptonkit.audit.AuditLog or None, "
                             f"got {type(audit_log).__name__}")
@@ -441,7 +443,7 @@ class PrivacyAccountant:
         if not isinstance(label, str) or not label.strip():
             raise TypeError("label must be a non-empty string saying what the spend is for")
         if not isinstance(cost, PrivacyCost):
-            cost = PrivacyCost.approximate(_cost_epsilon(cost),
+            cost = PrivacyCost.approximate(_cost_epsilon(cost, "cost"),
                                            check_real(delta, "delta", low=0.0, high=1.0, high_open=True))
         return Spend(label, cost, getattr(self._local, "group", None))
 
@@ -565,9 +567,9 @@ def charge(accountant: PrivacyAccountant | None, cost: PrivacyCost, *, label: st
 
 def basic_composition(epsilon: float, delta: float, k: int) -> tuple[float, float]:
     """k mechanisms, each (ε, δ)-DP, are together (kε, kδ)-DP (Dwork & Roth 2014, Thm 3.16)."""
-    eps = check_real(epsilon, "epsilon", low=0.0, low_open=True)
+    eps = check_real(epsilon, "epsilon", low=0.0, low_open=True, high=_MAX_EPSILON)
     dlt = check_real(delta, "delta", low=0.0, high=1.0, high_open=True)
-    k = check_int(k, "k", low=1)
+    k = check_int(k, "k", low=1, high=_MAX_RELEASES)
     return k * eps, k * dlt
 
 
@@ -578,9 +580,9 @@ def advanced_composition(epsilon: float, delta: float, k: int, *,
     For any δ' > 0 the composition is (ε', kδ + δ')-DP with
     ε' = √(2k ln(1/δ'))·ε + kε(e^ε − 1)  (Dwork & Roth 2014, Theorem 3.20).
     """
-    eps = check_real(epsilon, "epsilon", low=0.0, low_open=True)
+    eps = check_real(epsilon, "epsilon", low=0.0, low_open=True, high=_MAX_EPSILON)
     dlt = check_real(delta, "delta", low=0.0, high=1.0, high_open=True)
-    k = check_int(k, "k", low=1)
+    k = check_int(k, "k", low=1, high=_MAX_RELEASES)
     dp_ = check_real(delta_prime, "delta_prime", low=0.0, high=1.0, low_open=True, high_open=True)
     return (math.sqrt(2 * k * math.log(1 / dp_)) * eps + k * eps * math.expm1(eps),
             k * dlt + dp_)

@@ -39,13 +39,14 @@ from tqdm.auto import tqdm
 
 from . import accounting, mpc
 from ._checks import RNG, as_generator, check_int, check_real
-from .models import as_tensors
+from .models import as_tensors, check_model
 
 __all__ = ["FedAvgResult", "coordinate_median", "fedavg", "fedavg_on_partition", "get_weights",
            "partition", "rounds_to_accuracy", "run_on_flower", "secure_mean", "set_weights", "trimmed_mean",
            "weighted_mean"]
 
 BYTES_PER_PARAMETER = 4  # float32 on the wire
+MAX_ROUNDS = 1_000_000    # communication rounds of one run
 RING_BYTES = 8           # secure aggregation sends elements of Z_2^64
 
 
@@ -152,14 +153,46 @@ def _labels(y: Any) -> np.ndarray:
 
 def get_weights(model: nn.Module) -> list[np.ndarray]:
     """The model's parameters as numpy arrays, in ``named_parameters`` order (Flower's format)."""
-    return [p.detach().cpu().numpy().copy() for p in model.parameters()]
+    return [p.detach().cpu().numpy().copy() for p in check_model(model).parameters()]
 
 
 def set_weights(model: nn.Module, weights: Sequence[np.ndarray]) -> None:
-    """Load arrays from :func:`get_weights` back into ``model``, in place."""
+    """Load arrays from :func:`get_weights` back into ``model``, in place (all or nothing)."""
+    params = list(check_model(model).parameters())
+    if not isinstance(weights, Sequence) or isinstance(weights, (str, bytes)) or len(weights) != len(params):
+        raise TypeError(f"weights must be one array per parameter of the model ({len(params)})")
+    arrays = []
+    for p, w in zip(params, weights, strict=True):
+        array = _finite(w, "weights")
+        if array.shape != tuple(p.shape):
+            raise ValueError(f"weights must match the model's shapes: got {array.shape} for {tuple(p.shape)}")
+        arrays.append(array)
     with torch.no_grad():
-        for p, w in zip(model.parameters(), weights, strict=True):
-            p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
+        for p, array in zip(params, arrays, strict=True):
+            p.copy_(torch.as_tensor(array, dtype=p.dtype))
+
+
+def _finite(values: Any, name: str, *, ndim: int | None = None) -> np.ndarray:
+    """``values`` as a finite float64 array (of ``ndim`` dimensions); errors name ``name``."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"{name} must be a numeric array") from None
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-d array, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite (no NaN or infinity)")
+    return array
+
+
+def _round_inputs(updates: Any, weights: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The aggregators' arguments: updates (K ≥ 1, P ≥ 1) and K non-negative weights, not all zero."""
+    u, w = _finite(updates, "updates", ndim=2), _finite(weights, "weights", ndim=1)
+    if u.shape[0] == 0 or u.shape[1] == 0:
+        raise ValueError(f"updates must have at least one client and one parameter, got shape {u.shape}")
+    if len(w) != len(u) or (w < 0).any() or not w.any():
+        raise ValueError(f"weights must be {len(u)} non-negative numbers, not all zero")
+    return u, w
 
 
 # --- aggregation: updates (K, P), weights (K,), client ids (K,) -> aggregate update (P,) ----------
@@ -199,6 +232,7 @@ class MeanOfSum:
         return self.name
 
     def __call__(self, updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
+        updates, weights = _round_inputs(updates, weights)
         return self.summation(updates, weights) / weights.sum()
 
     def __repr__(self) -> str:
@@ -213,12 +247,14 @@ secure_mean = MeanOfSum(secure_sum, "secure_mean")
 
 def coordinate_median(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
     """The coordinate-wise median of the updates (Yin et al. 2018): robust to a minority of attackers."""
+    updates, _ = _round_inputs(updates, weights)
     return np.median(updates, axis=0)
 
 
 def trimmed_mean(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray, *,
                  beta: float = 0.2) -> np.ndarray:
     """Per coordinate, drop the ⌊βK⌋ largest and smallest values and average the rest (Yin et al. 2018)."""
+    updates, _ = _round_inputs(updates, weights)
     k = int(check_real(beta, "beta", low=0.0, high=0.5, high_open=True) * len(updates))
     ordered = np.sort(updates, axis=0)
     return ordered[k:len(updates) - k].mean(axis=0)
@@ -261,8 +297,9 @@ def _client_data(clients: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
         raise ValueError("clients must be a non-empty list of (X, y) pairs")
     data = []
     for k, pair in enumerate(clients):
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise TypeError(f"clients[{k}] must be an (X, y) pair")
+        is_pair = isinstance(pair, (tuple, list)) and len(pair) == 2
+        if not is_pair or not all(hasattr(v, "__len__") for v in pair):
+            raise TypeError(f"clients[{k}] must be an (X, y) pair of arrays")
         if len(pair[0]) == 0:
             raise ValueError(f"clients[{k}] is empty: every client needs at least one sample")
         if len(pair[1]) != len(pair[0]):
@@ -283,7 +320,7 @@ def _federation(model: Any, clients: Any, rounds: Any, clients_per_round: Any,
     (the union of the clients' data when none is given)."""
     _check_model(model)
     data = _client_data(clients)
-    rounds = check_int(rounds, "rounds", low=1)
+    rounds = check_int(rounds, "rounds", low=1, high=MAX_ROUNDS)
     per_round = check_int(len(data) if clients_per_round is None else clients_per_round, "clients_per_round",
                           low=1, high=len(data))
     if eval_data is None:
@@ -705,6 +742,7 @@ def _local_dpsgd(forward: Callable, flat: torch.Tensor, names: list[str], shapes
 def fedavg_on_partition(model: nn.Module, X: Any, y: Any, *, n_clients: int, alpha: float | None = None,
                         partition_rng: RNG = 0, **kwargs: Any) -> FedAvgResult:
     """:func:`partition` (X, y) among ``n_clients``, then :func:`fedavg` on those clients (``kwargs``)."""
+    as_tensors(X, y)   # one record per label, numeric and finite, before anything is split
     X, y = np.asarray(X), np.asarray(y)
     parts = partition(y, n_clients, alpha=alpha, rng=partition_rng)
     return fedavg(model, [(X[p], y[p]) for p in parts], **kwargs)
@@ -713,6 +751,10 @@ def fedavg_on_partition(model: nn.Module, X: Any, y: Any, *, n_clients: int, alp
 def rounds_to_accuracy(history: Sequence[dict], target: float) -> int | None:
     """The first round whose accuracy reaches ``target`` (``None`` if none does)."""
     target = check_real(target, "target", low=0.0, high=1.0)
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence) \
+            or not all(isinstance(h, dict) and {"round", "accuracy"} <= set(h) for h in history):
+        raise TypeError("history must be a list of per-round dicts with 'round' and 'accuracy' "
+                        "(FedAvgResult.history)")
     return next((h["round"] for h in history if h["accuracy"] >= target), None)
 
 

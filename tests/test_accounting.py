@@ -57,9 +57,9 @@ def test_ledger_bad_budget(args, error, match):
 
 def test_ledger_bad_spends():
     budget = accounting.PrivacyAccountant(1.0, 1e-5)
-    with pytest.raises(ValueError, match="epsilon"):
+    with pytest.raises(ValueError, match="cost"):
         budget.spend(-0.1, label="x")
-    with pytest.raises(ValueError, match="epsilon"):
+    with pytest.raises(ValueError, match="cost"):
         budget.spend(float("inf"), label="x")
     with pytest.raises(TypeError, match="label"):
         budget.spend(0.1, label="")
@@ -77,7 +77,7 @@ def test_basic_and_advanced_composition_formulas():
     assert accounting.advanced_composition(1.0, 0, 2, delta_prime=1e-6)[0] > 2.0  # ... not for few
     with pytest.raises(ValueError, match="delta_prime"):
         accounting.advanced_composition(0.1, 0, 10, delta_prime=0)
-    with pytest.raises(ValueError, match=r"k must be in \[1, inf\), got 0"):
+    with pytest.raises(ValueError, match=r"k must be in \[1, 1000000000000\], got 0"):
         accounting.basic_composition(0.1, 0, 0)
 
 
