@@ -5,7 +5,7 @@ with a wrong type, NaN, ±inf, a huge or an empty value and calls again. The onl
 accepted are a normal return, or ``ValueError``/``TypeError`` whose message names the argument
 that was replaced, or one of the kit's named errors. AttributeError, OverflowError, KeyError,
 RecursionError, MemoryError, ZeroDivisionError and the like are defects. Bounded: a fixed number
-of examples per function, derandomised, so every run tries the same calls.
+of examples per function (50), derandomised, so every run tries the same calls.
 """
 
 # ruff: noqa: E501  (the table of valid calls reads best one call a line)
@@ -98,6 +98,11 @@ def _world() -> dict:
         "updates": np.random.default_rng(0).normal(size=(5, 3)),
         "checkpoint": audit.sign_head(log, signing),
     }
+
+
+@functools.cache
+def _all_calls() -> dict:
+    return _calls(_world())
 
 
 def _calls(w: dict) -> dict:
@@ -207,6 +212,7 @@ def _calls(w: dict) -> dict:
         "dpsgd.train": (dpsgd.train, {"model": model, "X": X, "y": y, "noise_multiplier": 1.0, "epochs": 1,
                                       "rng": 0}),
         "models.as_tensors": (models.as_tensors, {"X": X, "y": y}),
+        "models.check_model": (models.check_model, {"model": model}),
         "models.evaluate": (models.evaluate, {"model": model, "X": X, "y": y}),
         "models.mlp": (models.mlp, {"n_inputs": 64, "n_classes": 10, "hidden": 8, "seed": 0}),
         "models.train_non_private": (models.train_non_private, {"model": model, "X": X, "y": y, "epochs": 1,
@@ -343,14 +349,14 @@ FUZZED = [name for name in _public_names() if name not in EXEMPT] + [
 
 
 def test_every_public_function_is_fuzzed_or_exempt_with_a_reason():
-    calls = _calls(_world())
+    calls = _all_calls()
     missing = [name for name in FUZZED if name not in calls]
     assert not missing, f"add a valid call for {missing} (or an EXEMPT reason)"
 
 
 def test_every_valid_call_is_valid():
     """The baseline: each call as written succeeds, so a failure below is the bad argument's."""
-    for name, (function, kwargs) in _calls(_world()).items():
+    for name, (function, kwargs) in _all_calls().items():
         try:
             function(**kwargs)
         except Exception as error:
@@ -358,12 +364,12 @@ def test_every_valid_call_is_valid():
 
 
 @pytest.mark.parametrize("name", FUZZED)
-@settings(max_examples=20, derandomize=True, deadline=None, database=None,
+@settings(max_examples=50, derandomize=True, deadline=None, database=None,
           phases=(Phase.explicit, Phase.generate),   # no shrinking: the report names the call already
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_hostile_argument_gets_a_named_error(name, data, tmp_path):
-    function, kwargs = _calls(_world())[name]
+    function, kwargs = _all_calls()[name]
     if not kwargs:
         return
     parameter = data.draw(st.sampled_from(sorted(kwargs)), label="parameter")
@@ -380,3 +386,38 @@ def test_a_hostile_argument_gets_a_named_error(name, data, tmp_path):
     except Exception as error:  # any other type is a defect
         pytest.fail(f"{name}({parameter}={bad!r:.40}) raised {type(error).__name__}: {error}"[:400])
 
+
+
+def test_every_argument_against_every_hostile_value():
+    """The exhaustive sweep behind the property test: every argument of every call × every value
+    in BAD (about 7 000 calls, some seconds), each bounded by an alarm so a hang fails, not stalls."""
+    import signal
+
+    def hang(*_):
+        raise TimeoutError
+
+    defects = []
+    previous = signal.signal(signal.SIGALRM, hang)
+    try:
+        for name, (function, kwargs) in _all_calls().items():
+            for parameter in sorted(kwargs):
+                for bad in BAD:
+                    signal.alarm(20)
+                    try:
+                        function(**{**kwargs, parameter: bad})
+                    except (ValueError, TypeError) as error:
+                        if parameter.lower() not in str(error).lower():
+                            defects.append(f"{name}({parameter}={bad!r:.30}): {type(error).__name__} "
+                                           f"without the name: {str(error)[:100]}")
+                    except NAMED_ERRORS:
+                        pass
+                    except TimeoutError:
+                        defects.append(f"{name}({parameter}={bad!r:.30}): still running after 20 s")
+                    except Exception as error:
+                        defects.append(f"{name}({parameter}={bad!r:.30}): {type(error).__name__}: "
+                                       f"{str(error)[:100]}")
+                    finally:
+                        signal.alarm(0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert not defects, f"{len(defects)} defects:\n" + "\n".join(defects[:40])
