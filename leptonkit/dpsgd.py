@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from . import accounting
 from ._checks import RNG, as_generator, check_int, check_real
-from .models import as_tensors, evaluate
+from .models import _logits, as_tensors, evaluate
 
 __all__ = ["DEFAULTS", "TrainResult", "add_noise", "clip_and_sum", "clipped_gradient_sum",
            "per_sample_gradients", "privacy_utility", "train"]
@@ -232,6 +232,8 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
     if (target_epsilon is None) == (noise_multiplier is None):
         raise ValueError("give exactly one of target_epsilon (ε to reach) or noise_multiplier (σ/C)")
     X_t, y_t = _tensors(X, y)
+    with torch.no_grad():
+        _logits(model, X_t, y_t)   # features and labels fit the model, before any noise is calibrated
     n = len(X_t)
     epochs = check_int(DEFAULTS["epochs"] if epochs is None else epochs, "epochs", low=1, high=100_000)
     default_batch = min(DEFAULTS["max_batch_size"], max(1, round(DEFAULTS["batch_fraction"] * n)))

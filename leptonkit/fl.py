@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from . import accounting, mpc
 from ._checks import RNG, as_generator, check_int, check_real
-from .models import as_tensors, check_model
+from .models import _logits, as_tensors, check_model
 
 __all__ = ["FedAvgResult", "coordinate_median", "fedavg", "fedavg_on_partition", "get_weights",
            "partition", "rounds_to_accuracy", "run_on_flower", "secure_mean", "set_weights", "trimmed_mean",
@@ -332,6 +332,21 @@ def _federation(model: Any, clients: Any, rounds: Any, clients_per_round: Any,
     return data, rounds, per_round, evaluation
 
 
+def _check_fit(model: nn.Module, data: list, evaluation: tuple, *, classification: bool) -> None:
+    """Every client's data and the evaluation set fit the model (for cross-entropy: labels < classes)."""
+    sets = [(f"clients[{k}]", X, y) for k, (X, y) in enumerate(data)] + [("eval_data", *evaluation)]
+    with torch.no_grad():
+        for name, X, y in sets:
+            if classification:
+                _logits(model, X, y, name)
+                continue
+            try:
+                model(X[:1])
+            except (RuntimeError, IndexError, TypeError) as error:
+                first = str(error).splitlines()[0][:120]
+                raise ValueError(f"{name} does not fit the model ({first})") from None
+
+
 def _cross_entropy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return nn.functional.cross_entropy(output, target, reduction="none")
 
@@ -522,6 +537,7 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
     data, rounds, per_round, (X_eval, y_eval) = _federation(model, clients, rounds, clients_per_round,
                                                             eval_data)
     K = len(data)
+    _check_fit(model, data, (X_eval, y_eval), classification=loss_fn is None)
     local_epochs = check_int(local_epochs, "local_epochs", low=1, high=10_000)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", low=1)

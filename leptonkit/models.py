@@ -144,5 +144,6 @@ def _logits(model: nn.Module, X: torch.Tensor, y: torch.Tensor, name: str = "X")
         raise ValueError(f"the model must map {name} to logits of shape (samples, classes), "
                          f"got {tuple(out.shape)}")
     if int(y.max()) >= out.shape[1]:
-        raise ValueError(f"y holds label {int(y.max())}, but the model has only {out.shape[1]} classes")
+        raise ValueError(f"the labels of {name} reach {int(y.max())}, but the model has only {out.shape[1]} "
+                         f"classes")
     return out
