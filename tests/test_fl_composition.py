@@ -194,14 +194,15 @@ def test_no_aggregator_but_a_mean_runs_over_secure_aggregation():
 
 
 class _Counting(torch.nn.Module):
-    """A model that counts its forward passes: a refused run must not train at all."""
+    """A model that counts its training passes (those with gradients on; checking that the data fit
+    the model runs without): a refused run must not train at all."""
 
     def __init__(self):
         super().__init__()
         self.inner, self.calls = models.mlp(64, 10), 0
 
     def forward(self, x):
-        self.calls += 1
+        self.calls += torch.is_grad_enabled()
         return self.inner(x)
 
 
