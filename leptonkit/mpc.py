@@ -607,10 +607,6 @@ class SecureAggregation:
     threshold: int
 
 
-def _public_bytes(key: x25519.X25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
 def _private_int(key: x25519.X25519PrivateKey) -> int:
     raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                             serialization.NoEncryption())
