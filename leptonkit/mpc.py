@@ -2,7 +2,8 @@
 
 Additive sharing over the ring Z_2^64 (numpy ``uint64``, whose wrap-around is the modulus),
 fixed-point encoding of reals, Shamir's (t, n) threshold sharing over a prime field, Beaver's
-multiplication with a trusted dealer, and the secure aggregation protocol of Bonawitz et al.
+multiplication with a trusted dealer, the secure aggregation protocol of Bonawitz et al., and
+a meter of the rounds and bytes these protocols send (:func:`protocol_costs`).
 Neighbours: ``he`` computes on ciphertexts instead of shares; ``fl`` can aggregate with
 :func:`secure_aggregate`; ``crypto`` holds the ciphers these protocols borrow.
 
@@ -21,7 +22,9 @@ References
 ----------
 A. Shamir, *How to Share a Secret*, CACM 1979. D. Beaver, *Efficient Multiparty Protocols
 Using Circuit Randomization*, CRYPTO 1991. K. Bonawitz et al., *Practical Secure Aggregation
-for Privacy-Preserving Machine Learning*, CCS 2017. B. Knott et al., *CrypTen*, NeurIPS 2021.
+for Privacy-Preserving Machine Learning*, CCS 2017. J. H. Bell et al., *Secure Single-Server
+Aggregation with (Poly)Logarithmic Overhead*, CCS 2020. B. Knott et al., *CrypTen*, NeurIPS 2021.
+P. Mohassel and Y. Zhang, *SecureML*, IEEE S&P 2017.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ._checks import RNG, check_int, lesson_generator
+from ._checks import RNG, check_int, check_real, lesson_generator
 from .errors import InsufficientShares
 
 __all__ = [
@@ -60,6 +63,7 @@ __all__ = [
     "consistent_secrets",
     "decode_fixed",
     "encode_fixed",
+    "protocol_costs",
     "secure_aggregate",
     "secure_dot",
     "shamir_reconstruct",
@@ -72,6 +76,8 @@ VECTOR_PRIME = 2**31 - 1  # Mersenne prime small enough that numpy int64 product
 SEED_PRIME = 2**521 - 1   # Mersenne prime above every 256-bit key: the field for secure aggregation's seeds
 _KNOWN_PRIMES = frozenset({PRIME, VECTOR_PRIME, SEED_PRIME})
 _BLOCK = 1 << 16          # values per block when encoding: a float temporary that stays in cache
+_ZEROS = memoryview(bytes(1 << 18))  # keystream plaintext: 256 KiB of zeros, reused, so it stays in cache
+_SHARE_BLOCK = 1 << 16    # entries per column block of additive_share: the random rows are still in cache
 
 #: The most parties (or clients) any protocol here takes: the work of Shamir sharing and of
 #: secure aggregation's pairwise masks grows with its square.
@@ -93,14 +99,40 @@ def _random_bytes(n: int, rng: RNG) -> bytes:
     return lesson_generator(rng).bytes(n)
 
 
+def _keystream_encryptor(key: bytes) -> Any:
+    """The AES-256 counter-mode stream under ``key``, taken from ``cryptography``'s GCM encryptor.
+
+    GCM's ciphertext is the plaintext XOR AES_K(inc32^i(J0)), i = 1, 2, … (NIST SP 800-38D,
+    §6.5 GCTR and §7.1 step 5): with a zero plaintext and a 96-bit zero nonce it is exactly the
+    AES-CTR keystream from the counter block 0^96 ‖ 0x00000002; the tag is never computed. GCM is
+    used rather than ``modes.CTR`` only because OpenSSL's stitched AES-GCM code (VAES/AVX-512 where
+    the CPU has it) runs about twice as fast as its CTR mode on this project's machines
+    (``bench/mpc_bench.py``). GCM caps one stream at 2^36 − 32 bytes (64 GiB) and raises beyond.
+    """
+    return Cipher(algorithms.AES(key), modes.GCM(bytes(12))).encryptor()
+
+
+def _stream_into(encryptor: Any, out: np.ndarray) -> None:
+    """Write the next ``out.nbytes`` bytes of ``encryptor``'s keystream into contiguous ``out``.
+
+    The plaintext is a shared block of zeros that stays in cache: no n-byte buffer is allocated,
+    and no fresh pages are touched but the output's own.
+    """
+    view = out.reshape(-1).view(np.uint8)
+    chunk = len(_ZEROS)
+    for start in range(0, view.size, chunk):
+        stop = min(start + chunk, view.size)
+        encryptor.update_into(_ZEROS[:stop - start], view[start:stop])
+
+
 def _keystream(key: bytes, n: int, out: np.ndarray | None = None) -> np.ndarray:
     """AES-256-CTR keystream: the PRG that expands a 32-byte seed into n pseudorandom bytes.
 
     Written into ``out`` (any contiguous array of n bytes) when given, else into a new uint8 array.
+    The stream is the one of :func:`_keystream_encryptor` (the same key gives the same bytes).
     """
     out = np.empty(n, dtype=np.uint8) if out is None else out
-    encryptor = Cipher(algorithms.AES(key), modes.CTR(bytes(16))).encryptor()
-    encryptor.update_into(bytes(n), out.reshape(-1).view(np.uint8))
+    _stream_into(_keystream_encryptor(key), out)
     return out
 
 
@@ -209,8 +241,22 @@ def additive_share(secret: Any, n_parties: int, *, rng: RNG = None) -> np.ndarra
     value = _ring_array(secret, "secret")
     _check_elements(n_parties, value.size, "the shares")
     shares = np.empty((n_parties, *value.shape), dtype=np.uint64)
-    _fill_random_ring(shares[1:], rng)
-    np.subtract(value, shares[1:].sum(axis=0, dtype=np.uint64), out=shares[0, ...])  # wraps mod 2^64
+    if rng is not None or value.size < _SHARE_BLOCK:   # a lesson's seed draws as before; small: one call
+        _fill_random_ring(shares[1:], rng)
+        np.subtract(value, shares[1:].sum(axis=0, dtype=np.uint64), out=shares[0, ...])  # wraps mod 2^64
+        return shares
+    # OS CSPRNG: column block by column block, so that shares 1 … n−1 of a block are still in cache
+    # when share 0 = secret − their sum is formed (one pass over memory instead of two)
+    rows, flat = shares.reshape(n_parties, -1), value.reshape(-1)
+    encryptor = _keystream_encryptor(os.urandom(32))
+    for start in range(0, flat.size, _SHARE_BLOCK):
+        stop = min(start + _SHARE_BLOCK, flat.size)
+        first = rows[0, start:stop]
+        for party in range(1, n_parties):
+            _stream_into(encryptor, rows[party, start:stop])
+        np.subtract(flat[start:stop], rows[1, start:stop], out=first)   # wraps mod 2^64
+        for party in range(2, n_parties):
+            np.subtract(first, rows[party, start:stop], out=first)
     return shares
 
 
@@ -219,7 +265,19 @@ def additive_reconstruct(shares: Any) -> np.ndarray:
     arr = _ring_array(shares, "shares")
     if arr.ndim == 0 or arr.shape[0] < 2:
         raise ValueError(f"shares must have a first axis of at least 2 parties, got shape {arr.shape}")
-    return arr.sum(axis=0, dtype=np.uint64)
+    if arr.size < arr.shape[0] * _SHARE_BLOCK or not arr.flags.c_contiguous:
+        return arr.sum(axis=0, dtype=np.uint64)
+    # large: block by block, so each block of the sum stays in cache while every party's row is
+    # added to it (numpy's axis-0 sum would stream the whole sum through memory once per party)
+    rows = arr.reshape(arr.shape[0], -1)
+    total = np.empty(rows.shape[1], dtype=np.uint64)
+    for start in range(0, rows.shape[1], _SHARE_BLOCK):
+        stop = min(start + _SHARE_BLOCK, rows.shape[1])
+        block = total[start:stop]
+        np.add(rows[0, start:stop], rows[1, start:stop], out=block)   # wraps mod 2^64
+        for party in range(2, rows.shape[0]):
+            np.add(block, rows[party, start:stop], out=block)
+    return total.reshape(arr.shape[1:])
 
 
 def encode_fixed(values: Any, *, summands: int = 1, fractional_bits: int = FRACTIONAL_BITS) -> np.ndarray:
@@ -502,7 +560,15 @@ def consistent_secrets(shares: list[Share], *, threshold: int, prime: int) -> np
 
 @dataclass(frozen=True, repr=False)
 class BeaverTriple:
-    """Additive shares of random a, b and c = a·b in Z_2^64, dealt by a trusted dealer."""
+    """Additive shares of random a, b and c = a·b in Z_2^64, dealt by a trusted dealer.
+
+    **Single-use.** The openings of a multiplication are d = x − a and e = y − b; a second
+    multiplication with the same triple opens d′ = x′ − a, and d − d′ = x − x′ (likewise for
+    y): everyone learns the difference of two secrets. (Triples and their one-time use: Evans,
+    Kolesnikov & Rosulek, *A Pragmatic Introduction to Secure MPC*, 2018, §3.4.) The kit's
+    protocols draw a fresh triple for every product; code that calls :func:`beaver_multiply`
+    itself must do the same.
+    """
 
     a: np.ndarray
     b: np.ndarray
@@ -524,7 +590,7 @@ def beaver_triple(shape: tuple[int, ...] | int, n_parties: int, *, rng: RNG = No
     """A trusted dealer's triple: shares of uniform a, b and of c = a·b (elementwise, mod 2^64).
 
     ``shape`` is an int or a tuple of ints; n_parties × its size is bounded as in
-    :func:`additive_share`.
+    :func:`additive_share`. One triple serves one multiplication (see :class:`BeaverTriple`).
     """
     shape, n_parties, rng = _shape(shape), _parties(n_parties), lesson_generator(rng)
     _check_elements(n_parties, math.prod(shape), "each part of the triple")
@@ -537,14 +603,26 @@ def beaver_multiply(x_shares: np.ndarray, y_shares: np.ndarray,
                     triple: BeaverTriple) -> dict[str, np.ndarray]:
     """Shares of x·y from shares of x and y, using one triple (Beaver 1991), step by step.
 
-    The parties open ε = x − a and δ = y − b (uniform, because a and b are: they reveal nothing
-    about x and y); then party i holds z_i = c_i + ε·b_i + δ·a_i, and party 0 adds ε·δ.
-    Σ z_i = ab + (x − a)b + (y − b)a + (x − a)(y − b) = xy.
+    The parties open the masked inputs d = x − a and e = y − b (uniform, because a and b are:
+    they reveal nothing about x and y); then party i holds z_i = c_i + d·b_i + e·a_i, and party
+    0 adds d·e. Σ z_i = ab + (x − a)b + (y − b)a + (x − a)(y − b) = xy. (The letters d and e,
+    not the ε and δ of some texts, so as not to clash with differential privacy's.)
+
+    The triple must be fresh: reusing it for x′ opens d′ with d − d′ = x − x′ (see
+    :class:`BeaverTriple`). One call is one round of communication: every party sends its
+    shares of d and e to every other.
+
+    Fixed point: no truncation. The product of two values encoded with f fractional bits has
+    2f (decode it with ``fractional_bits=2 * FRACTIONAL_BITS``); the kit's products are of
+    depth one (a dot product, then sums), so the 64-bit ring has room for |x·y| < 2^31. A
+    deeper circuit must divide by 2^f after each product, as CrypTen does (Knott et al. 2021):
+    a local division of the shares for two parties (Mohassel & Zhang, SecureML, 2017, §IV-A),
+    a correction for the shares' wrap-arounds for more.
 
     Returns
     -------
     dict
-        ``"epsilon"`` and ``"delta"`` (what everyone saw) and ``"z"`` (the shares of x·y).
+        ``"d"`` and ``"e"`` (the opened, masked inputs everyone saw) and ``"z"`` (the shares of x·y).
     """
     if not isinstance(triple, BeaverTriple):
         raise TypeError(f"triple must be a BeaverTriple from mpc.beaver_triple, got {type(triple).__name__}")
@@ -555,11 +633,11 @@ def beaver_multiply(x_shares: np.ndarray, y_shares: np.ndarray,
         raise ValueError(f"x_shares, y_shares and the triple must have one shape; got {x_shares.shape}, "
                          f"{y_shares.shape} and {triple.a.shape}")
     with np.errstate(over="ignore"):                      # arithmetic mod 2^64: wrapping is the point
-        epsilon = additive_reconstruct(x_shares - triple.a)   # opened: every party learns ε
-        delta = additive_reconstruct(y_shares - triple.b)     # and δ
-        z = triple.c + epsilon * triple.b + delta * triple.a
-        z[0] += epsilon * delta
-    return {"epsilon": epsilon, "delta": delta, "z": z}
+        d = additive_reconstruct(x_shares - triple.a)   # opened: every party learns d = x − a
+        e = additive_reconstruct(y_shares - triple.b)   # and e = y − b
+        z = triple.c + d * triple.b + e * triple.a
+        z[0] += d * e
+    return {"d": d, "e": e, "z": z}
 
 
 def secure_dot(x_shares: np.ndarray, y_shares: np.ndarray, *, rng: RNG = None) -> np.ndarray:
@@ -747,3 +825,102 @@ def secure_aggregate(updates: Any, *, dropouts: Any = (), threshold: int | None 
                 total += mask
     return SecureAggregation(total=decode_fixed(total), masked=masked, survivors=survivors, dropped=dropped,
                              threshold=threshold)
+
+
+# --- what the protocols cost on a network ------------------------------------------------------
+
+_RING_BYTES = 8                                   # one element of Z_2^64
+_PUBLIC_KEY_BYTES = 32                            # a raw X25519 public key (RFC 7748)
+_SEED_SHARE_BYTES = (SEED_PRIME.bit_length() + 7) // 8   # 66: one Shamir share of a 256-bit seed
+
+
+def _secagg_cost(n: int, peers: int, length: int) -> dict[str, int]:
+    """One client of secure aggregation that shares its seeds with ``peers`` others (Bonawitz: n − 1)."""
+    sent = (_PUBLIC_KEY_BYTES                     # round 0, AdvertiseKeys: its X25519 public key
+            + 2 * peers * _SEED_SHARE_BYTES       # round 1, ShareKeys: a share of its key and of b_u per peer
+            + length * _RING_BYTES                # round 2, MaskedInputCollection: the masked vector
+            + peers * _SEED_SHARE_BYTES)          # round 3, Unmasking: one share per peer
+    received = peers * _PUBLIC_KEY_BYTES + 2 * peers * _SEED_SHARE_BYTES
+    return {"rounds": 4, "bytes_per_party": sent + received, "total_bytes": n * (sent + received),
+            "key_agreements": n * peers // 2}
+
+
+def protocol_costs(*, n_parties: int, length: int, depth: int = 1, neighbours: int | None = None,
+                   rtt_ms: float = 50.0, mbit_per_s: float = 100.0) -> dict[str, dict[str, float]]:
+    """Rounds, bytes and wall time of the kit's protocols on a network: the meter of notebook 06.
+
+    Counted from the messages each protocol sends, with the sizes the kit uses: 8 bytes per
+    element of Z_2^64, 32 per X25519 public key, 66 per Shamir share of a seed (the field
+    2^521 − 1). No dropouts; headers and authenticated encryption are left out.
+
+    - ``"additive sum"`` (exercise 06.1): each party sends a share of its vector to every
+      other (round 1), then its partial sum to the collector (round 2).
+    - ``"Beaver products"``: ``depth`` layers of ``length`` products on shared inputs (a dot
+      product is depth 1), each layer one round in which every party sends its shares of the
+      openings d and e to every other, and a last round that opens the result to one party.
+      The dealer's triples (``offline_bytes``) travel before the inputs exist.
+    - ``"secure aggregation"`` (Bonawitz et al. 2017, as :func:`secure_aggregate` runs it):
+      four rounds — AdvertiseKeys, ShareKeys, MaskedInputCollection, Unmasking — through the
+      server; each client shares its seeds with all n − 1 others: n(n − 1)/2 key agreements
+      in all, O(n + length) bytes per client (the paper's Table 1).
+    - ``"SecAgg+"`` (Bell et al. 2020): the same four rounds, but each client pairs with only
+      ``neighbours`` = k others in a sparse random graph, k of order log n (the paper's
+      polylogarithmic cost); by default k = min(n − 1, 2⌈log₂ n⌉), an illustration — the paper
+      sets k from the tolerated fractions of dropped and corrupt clients.
+
+    Parameters
+    ----------
+    n_parties
+        Parties (or clients), in [3, MAX_PARTIES].
+    length
+        Entries of each party's vector, in [1, 10^9].
+    depth
+        Multiplicative depth of the Beaver circuit, in [1, 1000].
+    neighbours
+        SecAgg+'s k, in [1, n_parties − 1], or None for the default above.
+    rtt_ms
+        Round-trip time of the network in milliseconds, in [0, 10^5] (a LAN is below 1, a WAN
+        between continents 100–300).
+    mbit_per_s
+        Each party's bandwidth in megabits per second, in (0, 10^6].
+
+    Returns
+    -------
+    dict
+        For each protocol: ``rounds``, ``bytes_per_party`` (sent plus received by one party),
+        ``total_bytes`` (every message once), ``key_agreements`` (for the sums and products:
+        the pairwise secure channels the shares travel on), ``offline_bytes`` and
+        ``seconds`` = rounds × rtt + bytes_per_party × 8 / bandwidth: latency grows with the
+        rounds, transfer time with the bytes.
+
+    Example
+    -------
+    >>> costs = protocol_costs(n_parties=100, length=1000)
+    >>> costs["secure aggregation"]["rounds"], costs["secure aggregation"]["key_agreements"]
+    (4, 4950)
+    """
+    n = check_int(n_parties, "n_parties", low=3, high=MAX_PARTIES)
+    length = check_int(length, "length", low=1, high=10**9)
+    depth = check_int(depth, "depth", low=1, high=1000)
+    default_k = min(n - 1, 2 * math.ceil(math.log2(n)))
+    k = default_k if neighbours is None else check_int(neighbours, "neighbours", low=1, high=n - 1)
+    rtt = check_real(rtt_ms, "rtt_ms", low=0.0, high=1e5) / 1000.0
+    bandwidth = check_real(mbit_per_s, "mbit_per_s", low=0.0, high=1e6, low_open=True) * 1e6 / 8
+
+    vector = length * _RING_BYTES
+    additive_sent = (n - 1) * vector + vector
+    layer = 2 * vector * (n - 1)                  # one party's shares of d and e, to every other party
+    costs = {
+        "additive sum": {"rounds": 2, "bytes_per_party": additive_sent + (n - 1) * vector,
+                         "total_bytes": n * additive_sent, "key_agreements": n * (n - 1) // 2,
+                         "offline_bytes": 0},
+        "Beaver products": {"rounds": depth + 1, "bytes_per_party": 2 * depth * layer + vector,
+                            "total_bytes": n * (depth * layer + vector),
+                            "key_agreements": n * (n - 1) // 2,
+                            "offline_bytes": n * depth * 3 * vector},
+        "secure aggregation": {**_secagg_cost(n, n - 1, length), "offline_bytes": 0},
+        "SecAgg+": {**_secagg_cost(n, k, length), "offline_bytes": 0},
+    }
+    for cost in costs.values():
+        cost["seconds"] = cost["rounds"] * rtt + cost["bytes_per_party"] / bandwidth
+    return costs

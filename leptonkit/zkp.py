@@ -1,14 +1,24 @@
-"""Zero-knowledge proofs: prove you know a secret key without revealing it (Schnorr 1991).
+"""Zero-knowledge proofs: prove you know a secret key, or that a committed value is a bit, and nothing more.
 
 The group is RFC 3526's 2048-bit MODP group 14: the safe prime p = 2q + 1 and g = 2, which
 generates the subgroup of prime order q. A secret x in [1, q) has public key y = g^x mod p.
 
 - The **interactive** protocol: the prover commits t = g^k, the verifier challenges with a
   random c, the prover answers s = k + c·x mod q, and the verifier checks g^s = t·y^c. A
-  simulator makes transcripts just like real ones without x — that is what "zero knowledge" means.
+  simulator makes transcripts just like real ones without x, for a verifier that draws c at
+  random whatever t is: Schnorr's protocol is *honest-verifier* zero knowledge (Boneh & Shoup,
+  *A Graduate Course in Applied Cryptography*, ch. 19). A cheating prover succeeds with
+  probability 2^-256 (guessing c); the key itself is as strong as the discrete logarithm in a
+  2048-bit group, about 112 bits of security (NIST SP 800-57 Part 1 Rev. 5, Table 2).
 - **Fiat–Shamir** (1986) replaces the verifier by a hash: c = SHA-256(group, y, t, message),
   giving a non-interactive proof bound to its message (a signature, in effect).
 - The **nonce-reuse attack**: two proofs with the same k give x = (s₁ − s₂)/(c₁ − c₂) mod q.
+  EdDSA (RFC 8032, §5.1.6) derives k by hashing the secret key with the message, so one key
+  never signs two messages with one nonce; :func:`prove` draws k from the OS CSPRNG instead.
+- **Bit proofs** (input validity, as in Prio — Corrigan-Gibbs & Boneh, NSDI 2017): a Pedersen
+  commitment C = g^m · h^r hides m, and the Σ-protocol OR-proof of Cramer, Damgård and
+  Schoenmakers (CRYPTO 1994), made non-interactive by Fiat–Shamir, shows m ∈ {0, 1} and
+  nothing else. h is derived from a public seed (FIPS 186-4, A.2.3), so nobody knows log_g h.
 
 The verifier accepts only canonical proofs: the public key and the commitment must be elements
 of the order-q subgroup (1 < v < p and v^q ≡ 1 mod p), the response must lie in [0, q) and the
@@ -21,13 +31,18 @@ to an int, serialise to JSON or pickle. The kit's functions take it as it is;
 :meth:`SchnorrSecret.reveal_exponent_insecure` hands out the number for a lesson that needs it.
 
 The group's constants are RFC 3526's; SHA-256 comes from ``cryptography``; nonces and keys
-from the OS CSPRNG (``secrets``) unless a lesson passes a seed. What it does not defend: it is
-an identification scheme and nothing more — it does not hide *that* you hold the key, does not
-stop a replayed non-interactive proof for the same message, and this code is not constant-time.
+from the OS CSPRNG (``secrets``) unless a lesson passes a seed. What it does not defend: Schnorr
+is an identification scheme and nothing more — it does not hide *that* you hold the key; neither
+kind of proof stops a replay of a non-interactive proof for the same message (bind it to a round
+or an identity); a bit proof says nothing about *which* bit, so a party may still lie within
+{0, 1}; and this code is not constant-time.
 Neighbours: ``crypto`` (Ed25519 signatures, which are Schnorr signatures on a curve), ``he``.
 
 References: C. P. Schnorr, *Efficient Signature Generation by Smart Cards*, J. Cryptology 1991;
-A. Fiat and A. Shamir, *How to Prove Yourself*, CRYPTO 1986; RFC 3526 (the group).
+A. Fiat and A. Shamir, *How to Prove Yourself*, CRYPTO 1986; RFC 3526 (the group); T. P.
+Pedersen, *Non-Interactive and Information-Theoretic Secure Verifiable Secret Sharing*, CRYPTO
+1991; R. Cramer, I. Damgård and B. Schoenmakers, *Proofs of Partial Knowledge and Simplified
+Design of Witness Hiding Protocols*, CRYPTO 1994.
 """
 
 from __future__ import annotations
@@ -42,9 +57,30 @@ import numpy as np
 from . import crypto
 from ._checks import RNG, as_bytes, lesson_generator
 
-__all__ = ["G", "P", "Q", "SchnorrProof", "SchnorrSecret", "prove", "prove_with_nonce_insecure",
-           "recover_secret_from_nonce_reuse", "schnorr_challenge", "schnorr_check", "schnorr_commit",
-           "schnorr_keypair", "schnorr_respond", "simulate_transcript", "verify"]
+__all__ = [
+    "BitProof",
+    "G",
+    "H",
+    "P",
+    "PedersenOpening",
+    "Q",
+    "SchnorrProof",
+    "SchnorrSecret",
+    "fiat_shamir_challenge",
+    "pedersen_commit",
+    "prove",
+    "prove_bit",
+    "prove_with_nonce_insecure",
+    "recover_secret_from_nonce_reuse",
+    "schnorr_challenge",
+    "schnorr_check",
+    "schnorr_commit",
+    "schnorr_keypair",
+    "schnorr_respond",
+    "simulate_transcript",
+    "verify",
+    "verify_bit",
+]
 
 P = int(  # RFC 3526, section 3: 2048-bit MODP Group (group 14)
     "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
@@ -290,6 +326,27 @@ def _fiat_shamir_challenge(public: int, commitment: int, message: bytes | memory
     return int.from_bytes(digest, "big")
 
 
+def fiat_shamir_challenge(public: int, commitment: int, message: bytes) -> int:
+    """The challenge c of a non-interactive proof: what :func:`prove` and :func:`verify` hash.
+
+    c = SHA-256("leptonkit-schnorr-v1" ‖ p ‖ g ‖ y ‖ t ‖ message), each group element as 256
+    big-endian bytes. Anyone can compute it: it is public, like the verifier's challenge it replaces.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``public`` is not an element of the order-q subgroup, ``commitment`` is not an int in
+        (1, p), or ``message`` is not bytes-like.
+    """
+    public = _public_element(public, "public")
+    as_int = _as_int(commitment)
+    if as_int is None:
+        raise TypeError(f"commitment must be an int, got {type(commitment).__name__}")
+    if not 1 < as_int < P:
+        raise ValueError("commitment must be in (1, p)")
+    return _fiat_shamir_challenge(public, as_int, as_bytes(message, "message"))
+
+
 def prove(secret: SchnorrSecret | int, message: bytes) -> SchnorrProof:
     """A non-interactive proof of knowledge of ``secret``, bound to ``message`` (fresh nonce)."""
     return prove_with_nonce_insecure(secret, message, nonce=_below_q(None))
@@ -368,3 +425,205 @@ def recover_secret_from_nonce_reuse(public: int, message1: bytes, proof1: Schnor
     if (c1 - c2) % Q == 0:
         raise ValueError("the two challenges are equal: use proofs of two different messages")
     return (int(proof1.response) - int(proof2.response)) * pow(c1 - c2, -1, Q) % Q
+
+
+# --- Pedersen commitments and the OR-proof that a committed value is a bit ----------------------
+
+
+def _pedersen_generator() -> int:
+    """h: FIPS 186-4 A.2.3's verifiable generation, W = SHA-256(seed ‖ "ggen" ‖ index ‖ count), h = W² mod p.
+
+    Squaring (e = (p − 1)/q = 2) lands in the order-q subgroup; since W comes from a hash, nobody
+    knows log_g h — which is what makes the commitment binding.
+    """
+    for count in range(1, 2**16):
+        w = int.from_bytes(crypto.sha256(b"leptonkit-pedersen-h" + b"ggen" + bytes([1])
+                                         + count.to_bytes(2, "big")), "big")
+        h = pow(w, (P - 1) // Q, P)
+        if h >= 2:
+            return h
+    raise AssertionError("unreachable: a hash output squares to 0 or 1 with probability 2^-255")
+
+
+H = _pedersen_generator()   # the second generator of Pedersen commitments
+
+
+class PedersenOpening:
+    """What opens a Pedersen commitment: the value m and the blinding r with C = g^m · h^r mod p.
+
+    The repr hides both: anyone who holds the opening knows the committed value. Normally made
+    by :func:`pedersen_commit`.
+
+    Parameters
+    ----------
+    value, blinding : int
+        In [0, q) and [1, q).
+    """
+
+    __slots__ = ("_blinding", "_value")
+
+    def __init__(self, value: int, blinding: int) -> None:
+        for name, v, low in (("value", value, 0), ("blinding", blinding, 1)):
+            if _as_int(v) is None:
+                raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+            if not low <= int(v) < Q:
+                raise ValueError(f"{name} must be in [{low}, q)")
+        self._value, self._blinding = int(value), int(blinding)
+
+    @property
+    def value(self) -> int:
+        """The committed value m."""
+        return self._value
+
+    @property
+    def blinding(self) -> int:
+        """The blinding exponent r."""
+        return self._blinding
+
+    def commitment(self) -> int:
+        """C = g^m · h^r mod p."""
+        return pow(G, self._value, P) * pow(H, self._blinding, P) % P
+
+    def matches(self, commitment: Any) -> bool:
+        """Whether this opening opens ``commitment``."""
+        return _as_int(commitment) == self.commitment()
+
+    def __repr__(self) -> str:
+        return "PedersenOpening(<hidden>)"
+
+    __str__ = __repr__
+
+
+def pedersen_commit(value: int, rng: RNG = None) -> tuple[int, PedersenOpening]:
+    """Commit to ``value``: C = g^value · h^r mod p with r uniform in [1, q) (Pedersen 1991).
+
+    C hides the value perfectly (for every m there is an r giving the same C) and binds it
+    computationally (a second opening gives log_g h). Commitments multiply to a commitment of
+    the sum: C₁·C₂ opens to (m₁ + m₂, r₁ + r₂).
+
+    Parameters
+    ----------
+    value
+        An int in [0, q).
+    rng
+        None (OS CSPRNG) or a seed for a reproducible lesson.
+
+    Returns
+    -------
+    tuple
+        ``(commitment, opening)``: publish the first, keep the second.
+    """
+    if _as_int(value) is None:
+        raise TypeError(f"value must be an int in [0, q), got {type(value).__name__}")
+    if not 0 <= int(value) < Q:
+        raise ValueError("value must be in [0, q)")
+    opening = PedersenOpening(int(value), _below_q(rng))
+    return opening.commitment(), opening
+
+
+@dataclass(frozen=True)
+class BitProof:
+    """A non-interactive OR-proof that a commitment opens to 0 or 1.
+
+    Branch i proves knowledge of log_h(Y_i), where Y₀ = C and Y₁ = C / g: commitments t_i,
+    challenges c_i with c₀ + c₁ = the Fiat–Shamir challenge, responses s_i. A plain container:
+    :func:`verify_bit` decides whether the values form a valid proof.
+    """
+
+    t0: int
+    t1: int
+    c0: int
+    c1: int
+    s0: int
+    s1: int
+
+
+def _bit_challenge(commitment: int, t0: int, t1: int, message: bytes | memoryview) -> int:
+    def encode(v: int) -> bytes:
+        return v.to_bytes(_ELEMENT_BYTES, "big")
+    digest = crypto.sha256(b"leptonkit-bit-or-proof-v1" + encode(P) + encode(G) + encode(H)
+                           + encode(commitment) + encode(t0) + encode(t1) + bytes(message))
+    return int.from_bytes(digest, "big") % Q
+
+
+def _statements(commitment: int) -> tuple[int, int]:
+    """Y₀ = C (a commitment to 0 is h^r) and Y₁ = C · g^−1 (a commitment to 1 is g · h^r)."""
+    return commitment, commitment * pow(G, -1, P) % P
+
+
+def prove_bit(commitment: int, opening: PedersenOpening, message: bytes = b"", *,
+              rng: RNG = None) -> BitProof:
+    """Prove that ``commitment`` opens to 0 or 1 and nothing else (Cramer, Damgård & Schoenmakers 1994).
+
+    The prover knows log_h(Y_b) for its bit b. It runs Schnorr's protocol honestly for branch
+    b and *simulates* branch 1 − b (choosing its challenge and response first, as
+    :func:`simulate_transcript` does); the Fiat–Shamir challenge c fixes c_b = c − c_{1−b}.
+    Both branches look alike, so the proof does not say which one was real.
+
+    Parameters
+    ----------
+    commitment
+        The published commitment, an element of the order-q subgroup.
+    opening
+        Its :class:`PedersenOpening`, which must open it to 0 or 1.
+    message
+        Bytes the proof is bound to (a round number, the client's identity), so it cannot be
+        replayed elsewhere.
+    rng
+        None (OS CSPRNG) or a seed for a reproducible lesson.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``commitment`` is not a subgroup element, ``opening`` is not a PedersenOpening that
+        opens it, its value is not a bit (no proof exists for 2), or ``message`` is not bytes-like.
+    """
+    commitment = _public_element(commitment, "commitment")
+    if not isinstance(opening, PedersenOpening):
+        raise TypeError(f"opening must be a PedersenOpening, got {type(opening).__name__}")
+    if not opening.matches(commitment):
+        raise ValueError("opening does not open the commitment")
+    if opening.value not in (0, 1):
+        raise ValueError("opening must open the commitment to 0 or 1: an OR-proof of a bit exists "
+                         "for no other value")
+    message = as_bytes(message, "message")
+    generator = lesson_generator(rng)
+    bit, statements = opening.value, _statements(commitment)
+    fake = 1 - bit
+    c_fake, s_fake = _below_q(generator), _below_q(generator)
+    t_fake = pow(H, s_fake, P) * pow(statements[fake], -c_fake, P) % P
+    k = _below_q(generator)
+    t_real = pow(H, k, P)
+    t = (t_real, t_fake) if bit == 0 else (t_fake, t_real)
+    c_real = (_bit_challenge(commitment, t[0], t[1], message) - c_fake) % Q
+    s_real = (k + c_real * opening.blinding) % Q
+    c, s = ((c_real, c_fake), (s_real, s_fake)) if bit == 0 else ((c_fake, c_real), (s_fake, s_real))
+    return BitProof(t[0], t[1], c[0], c[1], s[0], s[1])
+
+
+def verify_bit(commitment: int, proof: Any, message: bytes = b"") -> bool:
+    """True when ``proof`` shows that ``commitment`` opens to 0 or 1, for ``message``.
+
+    Checks c₀ + c₁ ≡ the Fiat–Shamir challenge (mod q) and h^(s_i) = t_i · Y_i^(c_i) for both
+    branches. A malformed proof — not a :class:`BitProof`, fields that are not ints, t_i outside
+    the order-q subgroup, c_i or s_i outside [0, q) — returns False.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``commitment`` is not an element of the order-q subgroup, or ``message`` is not bytes-like.
+    """
+    commitment = _public_element(commitment, "commitment")
+    message = as_bytes(message, "message")
+    if not isinstance(proof, BitProof):
+        return False
+    values = [_as_int(v) for v in (proof.t0, proof.t1, proof.c0, proof.c1, proof.s0, proof.s1)]
+    if any(v is None for v in values):
+        return False
+    t0, t1, c0, c1, s0, s1 = values
+    if not (_in_subgroup(t0) and _in_subgroup(t1) and all(0 <= v < Q for v in (c0, c1, s0, s1))):
+        return False
+    if (c0 + c1) % Q != _bit_challenge(commitment, t0, t1, message):
+        return False
+    y0, y1 = _statements(commitment)
+    return (pow(H, s0, P) == t0 * pow(y0, c0, P) % P) and (pow(H, s1, P) == t1 * pow(y1, c1, P) % P)

@@ -43,6 +43,44 @@ def test_additive_shares_from_the_os_csprng_differ_every_time():
     assert np.all(mpc.additive_reconstruct(a) == 0) and np.all(mpc.additive_reconstruct(b) == 0)
 
 
+def test_the_keystream_is_aes_256_ctr_from_counter_two_across_chunks():
+    # GCM's encryption of zeros under nonce 0^96 is CTR mode from 0^96 ‖ 00000002 (SP 800-38D §7.1)
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    key = bytes(range(32))
+    n = 3 * len(mpc._ZEROS) + 12345                     # several chunks and a ragged end
+    ctr = Cipher(algorithms.AES(key), modes.CTR(bytes(12) + (2).to_bytes(4, "big"))).encryptor()
+    assert mpc._keystream(key, n).tobytes() == ctr.update(bytes(n))
+    out = np.empty((3, 1000), dtype=np.uint64)        # into a caller's array, any dtype
+    assert mpc._keystream(key, out.nbytes, out) is out
+    assert out.tobytes() == mpc._keystream(key, out.nbytes).tobytes()
+    assert mpc._keystream(bytes(32), n).tobytes() != mpc._keystream(key, n).tobytes()
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (5,), (mpc._SHARE_BLOCK,), (2 * mpc._SHARE_BLOCK + 7,),
+                                   (3, 70_001)])
+@pytest.mark.parametrize("n_parties", [2, 5])
+def test_os_shares_reconstruct_at_every_block_boundary(shape, n_parties):
+    secret = np.random.default_rng(8).integers(-(2**63), 2**63 - 1, size=shape, dtype=np.int64)
+    shares = mpc.additive_share(secret, n_parties)
+    assert shares.shape == (n_parties, *shape) and shares.dtype == np.uint64
+    assert np.array_equal(mpc.additive_reconstruct(shares).view(np.int64), secret)
+
+
+def test_os_shares_are_uniform_with_the_stream_fixed(monkeypatch):
+    # the OS key pinned, so the check is reproducible: each share alone, and shares 1 and 2
+    # together, are uniform even though the secret is one constant (chi-square, false alarm 1e-4)
+    monkeypatch.setattr(mpc.os, "urandom", lambda n: bytes(range(7, 7 + n)))
+    secret = np.full(3 * mpc._SHARE_BLOCK + 11, 42, dtype=np.int64)
+    shares = mpc.additive_share(secret, 3)
+    assert np.array_equal(mpc.additive_reconstruct(shares).view(np.int64), secret)
+    for party in range(3):
+        _chi2_uniform((shares[party] >> np.uint64(56)).astype(np.int64), 256)
+        _chi2_uniform((shares[party] & np.uint64(0xFF)).astype(np.int64), 256)
+    low = (shares[1:] & np.uint64(0xFF)).astype(np.int64)
+    _chi2_uniform(low[0] * 256 + low[1], 65_536)
+    assert len(np.unique(shares[1:])) == 2 * secret.size    # no block of the stream reused
+
+
 def test_n_minus_one_additive_shares_are_uniform():
     # Share one fixed secret 20 000 times among 3; parties 1 and 2 together see two bytes per
     # sharing (the low byte of each share): under uniformity, 65 536 equally likely pairs.
@@ -52,6 +90,46 @@ def test_n_minus_one_additive_shares_are_uniform():
     _chi2_uniform(low[0] * 256 + low[1], 65_536)
     for party in range(3):                     # and each share's top byte alone is uniform too
         _chi2_uniform((shares[party] >> np.uint64(56)).astype(np.int64), 256)
+
+
+def _joint_chi2(shares: np.ndarray, bits: int) -> tuple[float, int]:
+    """χ² of the tuples of each row's low ``bits`` bits (shares mod 2^bits, in Z_2^bits) against uniform."""
+    low = (shares & np.uint64(2**bits - 1)).astype(np.int64)
+    cells = np.zeros(low.shape[1], dtype=np.int64)
+    for row in low:                               # the tuple as one number in [0, 2^(bits · rows))
+        cells = cells * 2**bits + row
+    bins = 2 ** (bits * len(low))
+    counts = np.bincount(cells, minlength=bins)
+    return float(((counts - cells.size / bins) ** 2 / (cells.size / bins)).sum()), bins
+
+
+@pytest.mark.parametrize("n_parties, bits", [(3, 4), (4, 2)])
+def test_any_n_minus_one_additive_shares_are_jointly_uniform(n_parties, bits):
+    # For a fixed secret, (r_1 … r_{n−1}) ↦ any n − 1 of the shares is a bijection, so those
+    # shares are uniform on (Z_2^64)^(n−1); reduced mod 2^bits they are uniform on (Z_2^bits)^(n−1).
+    # Tested jointly over every tuple, for every coalition of n − 1, including the share computed
+    # from the secret; each test fails with probability ALPHA under the bijection.
+    for secret in (0, 5):
+        shares = mpc.additive_share(np.full(40_000, secret), n_parties, rng=30 + secret)
+        for coalition in itertools.combinations(range(n_parties), n_parties - 1):
+            statistic, bins = _joint_chi2(shares[list(coalition)], bits)
+            assert statistic < stats.chi2.ppf(1 - ALPHA, bins - 1), (coalition, statistic)
+
+
+def test_the_joint_test_catches_shares_whose_marginals_are_uniform():
+    # A broken dealer draws one r and one coin b: shares (s − 2r − b, r, r + b) add up to s, and
+    # each share alone is uniform — but x_0 + 2·x_1 ∈ {s, s − 1}: parties 0 and 1 learn s.
+    rng = np.random.default_rng(31)
+    r = rng.integers(0, 2**63, size=40_000, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, 40_000,
+                                                                                            dtype=np.uint64)
+    coin = rng.integers(0, 2, size=40_000, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        broken = np.stack([np.uint64(5) - np.uint64(2) * r - coin, r, r + coin])
+    assert np.all(mpc.additive_reconstruct(broken) == 5)
+    for share in broken:                                   # the marginal test passes …
+        _chi2_uniform((share & np.uint64(15)).astype(np.int64), 16)
+    statistic, bins = _joint_chi2(broken[:2], 4)            # … the joint one does not
+    assert statistic > stats.chi2.ppf(1 - ALPHA, bins - 1), statistic
 
 
 def test_additive_sharing_is_a_sum_that_adds():
@@ -184,13 +262,28 @@ def test_beaver_products_are_exact_in_the_ring():
 
 
 def test_beaver_opened_values_are_masked_by_the_triple():
-    # ε = x − a: with a uniform, ε's top byte is uniform whatever x is (here x = 0).
+    # d = x − a: with a uniform, d's top byte is uniform whatever x is (here x = 0); so is e's.
     n = 20_000
     triple = mpc.beaver_triple(n, 2, rng=12)
     zero = mpc.additive_share(np.zeros(n, dtype=np.int64), 2, rng=13)
     out = mpc.beaver_multiply(zero, zero, triple)
-    _chi2_uniform((out["epsilon"] >> np.uint64(56)).astype(np.int64), 256)
+    assert set(out) == {"d", "e", "z"}
+    for opened in (out["d"], out["e"]):
+        _chi2_uniform((opened >> np.uint64(56)).astype(np.int64), 256)
     assert np.all(mpc.additive_reconstruct(out["z"]) == 0)
+
+
+def test_a_reused_triple_opens_the_difference_of_two_secrets():
+    x, x_prime, y = np.array([340]), np.array([395]), np.array([3])
+    triple = mpc.beaver_triple(1, 3, rng=40)
+    first = mpc.beaver_multiply(mpc.additive_share(x, 3, rng=41), mpc.additive_share(y, 3, rng=42), triple)
+    second = mpc.beaver_multiply(mpc.additive_share(x_prime, 3, rng=43), mpc.additive_share(y, 3, rng=44),
+                                 triple)
+    assert (first["d"] - second["d"]).view(np.int64).tolist() == [-55]    # x − x′, in the clear
+    assert (first["e"] - second["e"]).tolist() == [0]                      # y − y′ = 0
+    fresh = mpc.beaver_multiply(mpc.additive_share(x_prime, 3, rng=43), mpc.additive_share(y, 3, rng=44),
+                                mpc.beaver_triple(1, 3, rng=45))
+    assert (first["d"] - fresh["d"]).view(np.int64).tolist() != [-55]      # a fresh triple hides it
 
 
 def test_secure_dot_product_of_fixed_point_vectors():
@@ -385,3 +478,57 @@ def test_secure_dot_returns_shares_never_the_product():
 def test_wrong_types_raise_type_errors_naming_the_parameter(call, name):
     with pytest.raises(TypeError, match=name):
         call()
+
+
+# --- the meter: rounds and bytes ----------------------------------------------------------------
+
+
+def test_the_meter_counts_the_sizes_the_kit_sends():
+    n, length = 10, 12
+    costs = mpc.protocol_costs(n_parties=n, length=length, rtt_ms=0.0, mbit_per_s=8.0)
+    result = mpc.secure_aggregate(np.ones((n, length)), rng=50)
+    assert result.masked[0].nbytes == length * mpc._RING_BYTES
+    key = mpc.x25519.X25519PrivateKey.generate().public_key()
+    assert len(key.public_bytes(mpc.serialization.Encoding.Raw, mpc.serialization.PublicFormat.Raw)) == 32
+    share = mpc.shamir_share(2**256 - 1, threshold=6, n_parties=n, prime=mpc.SEED_PRIME, rng=51)[0]
+    assert share.y.bit_length() <= 8 * mpc._SEED_SHARE_BYTES
+    secagg = costs["secure aggregation"]
+    sent = 32 + 2 * (n - 1) * 66 + length * 8 + (n - 1) * 66
+    assert secagg["bytes_per_party"] == sent + (n - 1) * 32 + 2 * (n - 1) * 66
+    assert secagg["rounds"] == 4 and secagg["key_agreements"] == n * (n - 1) // 2
+    assert secagg["seconds"] == pytest.approx(secagg["bytes_per_party"] / 1e6)    # 8 Mbit/s = 1 MB/s
+    x = mpc.additive_share(np.ones(length, dtype=np.int64), n, rng=52)
+    opened = mpc.beaver_multiply(x, x, mpc.beaver_triple(length, n, rng=53))
+    beaver = costs["Beaver products"]
+    layer = (opened["d"].nbytes + opened["e"].nbytes) * (n - 1)     # shares of d and e, to each other party
+    assert beaver["bytes_per_party"] == 2 * layer + length * 8 and beaver["rounds"] == 2
+
+
+def test_rounds_grow_with_depth_and_latency_with_rounds():
+    shallow = mpc.protocol_costs(n_parties=5, length=1, depth=1, rtt_ms=100.0, mbit_per_s=1e6)
+    deep = mpc.protocol_costs(n_parties=5, length=1, depth=20, rtt_ms=100.0, mbit_per_s=1e6)
+    assert deep["Beaver products"]["rounds"] == 21 and shallow["Beaver products"]["rounds"] == 2
+    assert deep["Beaver products"]["seconds"] == pytest.approx(2.1, rel=1e-3)
+    assert deep["secure aggregation"] == shallow["secure aggregation"]           # no multiplications
+
+
+def test_secagg_plus_needs_far_fewer_key_agreements_than_bonawitz():
+    for n in (100, 1000):
+        costs = mpc.protocol_costs(n_parties=n, length=1000)
+        k = 2 * int(np.ceil(np.log2(n)))
+        assert costs["secure aggregation"]["key_agreements"] == n * (n - 1) // 2
+        assert costs["SecAgg+"]["key_agreements"] == n * k // 2
+        assert costs["SecAgg+"]["bytes_per_party"] < costs["secure aggregation"]["bytes_per_party"]
+    small = mpc.protocol_costs(n_parties=4, length=10)
+    assert small["SecAgg+"] == small["secure aggregation"]        # k = min(n − 1, 2⌈log₂ n⌉) = n − 1
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"n_parties": 2}, ValueError, "n_parties"), ({"length": 0}, ValueError, "length"),
+    ({"depth": 1.5}, TypeError, "depth"), ({"neighbours": 10}, ValueError, "neighbours"),
+    ({"rtt_ms": -1.0}, ValueError, "rtt_ms"), ({"mbit_per_s": 0.0}, ValueError, "mbit_per_s"),
+    ({"rtt_ms": "50"}, TypeError, "rtt_ms"),
+])
+def test_the_meter_names_a_bad_argument(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        mpc.protocol_costs(**{"n_parties": 10, "length": 5, **kwargs})

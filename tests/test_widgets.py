@@ -38,7 +38,7 @@ def _explorer(name, kdf_table, paillier_table):
 
 def test_every_lesson_declares_its_explorers():
     assert sorted(EXPLORERS) == ["composition", "compression", "deidentification", "dpsgd", "fedavg",
-                                 "kdf_cost", "key_search", "mechanism", "paillier_cost",
+                                 "kdf_cost", "key_search", "mechanism", "network_cost", "paillier_cost",
                                  "secure_aggregation", "tampering", "threshold"]
     for lesson in lessons.lessons():
         assert lesson.EXPLORERS, f"{lesson.__name__} declares no explorer"

@@ -1,6 +1,8 @@
 """Lesson for notebooks/06_secret_sharing.ipynb: secret sharing, Beaver triples, secure aggregation.
 
-Here: the banks' data, ``coalition_knowledge``, the checkers 06.1–06.4, two explorers and their figures.
+Here: the banks' data, ``coalition_knowledge``, the joint-uniformity test and a broken dealer it
+catches, a careless dealer's reused triple, local truncation of shares, the checkers 06.1–06.5,
+three explorers (thresholds, secure aggregation, the network meter) and their figures.
 """
 
 from __future__ import annotations
@@ -13,22 +15,27 @@ import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+from scipy import stats
 
 from leptonkit import mpc
-from leptonkit._checks import RNG, check_int
+from leptonkit._checks import RNG, check_int, check_real
 from leptonkit.errors import InsufficientShares
-from leptonkit.exercises import NotYet, exactly, exercise
+from leptonkit.exercises import NotYet, close_to, exactly, exercise
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
-__all__ = ["EXPLORERS", "EXPOSURES", "SHAMIR_MAX_THRESHOLD", "SHAMIR_PRIME", "SHAMIR_SECRET",
-           "bank_updates", "coalition_knowledge", "coalitions", "secure_aggregation",
-           "secure_aggregation_explorer", "threshold_explorer"]
+__all__ = ["EXPLORERS", "EXPOSURES", "LAST_YEAR_EAST", "SHAMIR_MAX_THRESHOLD", "SHAMIR_PRIME",
+           "SHAMIR_SECRET", "bank_updates", "broken_shares_insecure", "coalition_knowledge", "coalitions",
+           "joint_uniformity", "network_cost", "network_cost_explorer", "reused_triple_openings",
+           "secure_aggregation", "secure_aggregation_explorer", "threshold_explorer",
+           "truncate_shares_locally"]
 
 EXPOSURES = (120, 340, 95)   # the three banks' exposures, in millions
 SHAMIR_PRIME = 11            # a tiny field, so every polynomial can be counted
 SHAMIR_SECRET = 7
 SHAMIR_MAX_THRESHOLD = 6     # 11^5 polynomials to count: still a few milliseconds
+LAST_YEAR_EAST = 295.5       # East's exposure a year ago (millions): the second product of exercise 06.4
+_ALPHA = 1e-4                # the joint test's level: a correct sharing fails it with this probability
 
 
 def bank_updates() -> np.ndarray:
@@ -53,6 +60,79 @@ def coalition_knowledge(*, threshold: int, n_parties: int, holders: int, secret:
     can = np.where(sizes >= threshold, coalitions, 0)
     return {"sizes": sizes, "can": can, "cannot": coalitions - can,
             "counts": mpc.consistent_secrets(shares[:holders], threshold=threshold, prime=prime)}
+
+
+# --- what n − 1 shares reveal: the joint test ----------------------------------------------------
+
+
+def joint_uniformity(shares: np.ndarray, *, bits: int = 4) -> dict[str, float]:
+    """χ² test that the rows of ``shares`` are *jointly* uniform, on their low ``bits`` bits.
+
+    ``shares`` is a (coalition, samples) array of ``uint64`` shares, one row per party in the
+    coalition. Taking every share mod 2^bits gives additive shares in the ring Z_2^bits, where
+    all 2^(bits·coalition) tuples can be counted. Returns ``statistic``, ``cells`` and
+    ``threshold``, the 1 − 10⁻⁴ quantile of χ² with cells − 1 degrees of freedom: a sharing
+    whose tuples are uniform exceeds it with probability 10⁻⁴, so ``uniform`` is the verdict.
+    """
+    shares = np.asarray(shares, dtype=np.uint64)
+    bits = check_int(bits, "bits", low=1, high=8)
+    if shares.ndim != 2 or shares.shape[0] * bits > 16:
+        raise ValueError(f"shares must be a (coalition, samples) array with coalition × bits <= 16, "
+                         f"got shape {shares.shape} and bits = {bits}")
+    low = (shares & np.uint64(2**bits - 1)).astype(np.int64)
+    cells_of = np.zeros(low.shape[1], dtype=np.int64)
+    for row in low:                                   # the tuple as one number in [0, 2^(bits · rows))
+        cells_of = cells_of * 2**bits + row
+    cells = 2 ** (bits * low.shape[0])
+    expected = low.shape[1] / cells
+    statistic = float(((np.bincount(cells_of, minlength=cells) - expected) ** 2 / expected).sum())
+    threshold = float(stats.chi2.ppf(1 - _ALPHA, cells - 1))
+    return {"statistic": statistic, "cells": cells, "threshold": threshold, "uniform": statistic < threshold}
+
+
+def broken_shares_insecure(secret: int, samples: int, *, rng: RNG = 0) -> np.ndarray:
+    """A broken dealer's three shares of ``secret``, ``samples`` times: (s − 2r − b, r, r + b).
+
+    One uniform r and one coin b: the shares add up to s and each one alone is uniform over
+    Z_2^64 (2r + b is), so a one-share histogram sees nothing wrong. But parties 0 and 1 together
+    compute x₀ + 2·x₁ ∈ {s, s − 1}: they know the secret to within one. For the lesson only.
+    """
+    samples = check_int(samples, "samples", low=1, high=10**7)
+    generator = np.random.default_rng(rng)
+    r = generator.integers(0, 2**64, size=samples, dtype=np.uint64, endpoint=False)
+    coin = generator.integers(0, 2, size=samples, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return np.stack([np.uint64(secret % 2**64) - np.uint64(2) * r - coin, r, r + coin])
+
+
+# --- Beaver triples: one use only ----------------------------------------------------------------
+
+
+def reused_triple_openings(*, rng: RNG = 60) -> list[dict[str, np.ndarray]]:
+    """What every party saw when a careless dealer's one triple served two products.
+
+    The regulator computed East's expected loss this year (exposure 340.125, fixed point) and a
+    year ago (:data:`LAST_YEAR_EAST`), each times the same default probability 0.08, with one
+    triple. Returns the two :func:`leptonkit.mpc.beaver_multiply` results, openings included.
+    """
+    generator = np.random.default_rng(rng)
+    triple = mpc.beaver_triple(1, 3, rng=generator)
+    y = mpc.additive_share(mpc.encode_fixed([0.08]), 3, rng=generator)
+    return [mpc.beaver_multiply(mpc.additive_share(mpc.encode_fixed([x]), 3, rng=generator), y, triple)
+            for x in (EXPOSURES[1] + 0.125, LAST_YEAR_EAST)]
+
+
+def truncate_shares_locally(shares: np.ndarray, bits: int = mpc.FRACTIONAL_BITS) -> np.ndarray:
+    """Each party divides its own share by 2^bits (an arithmetic shift of the signed share), alone.
+
+    With two parties this is SecureML's truncation (Mohassel & Zhang 2017, §IV-A): right to
+    within one unit except with a tiny probability. With three or more, the shares' signed sum
+    usually wraps around 2^64, and the result is off by a multiple of 2^(64 − bits) — why CrypTen
+    corrects for the wraps when there are more than two parties.
+    """
+    shares = np.asarray(shares, dtype=np.uint64)
+    bits = check_int(bits, "bits", low=1, high=62)
+    return (shares.view(np.int64) >> np.int64(bits)).view(np.uint64)
 
 
 # --- exercises -----------------------------------------------------------------------------
@@ -90,7 +170,21 @@ def _beaver_product(answer: Any) -> bool:
     return True
 
 
-@exercise("06.4", hint="The default threshold is a majority, n // 2 + 1; the server needs that many "
+@exercise("06.4", hint="Write out both openings: d = x − a and d′ = x′ − a, with the same a. What is "
+                       "d − d′? Compute it in the ring (uint64 subtraction wraps) and decode it with "
+                       "mpc.decode_fixed, since x and x′ were encoded in fixed point.")
+def _difference_from_a_reused_triple(answer: Any) -> bool:
+    if isinstance(answer, np.ndarray) and answer.dtype == np.uint64:
+        raise NotYet("that is still a ring element: decode it with mpc.decode_fixed to get millions.")
+    value = float(np.asarray(answer, dtype=np.float64).reshape(-1)[0]) if np.size(answer) == 1 else None
+    if value is None:
+        raise NotYet("answer one number: East's exposure this year minus a year ago, in millions.")
+    if value < 0:
+        raise NotYet("that is a year ago minus this year: the sign is the other way round.")
+    return close_to(value, EXPOSURES[1] + 0.125 - LAST_YEAR_EAST, rel=1e-5)
+
+
+@exercise("06.5", hint="The default threshold is a majority, n // 2 + 1; the server needs that many "
                        "survivors. Try mpc.secure_aggregate with more and more dropouts.")
 def _most_dropouts(answer: Any) -> bool:
     updates = np.ones((10, 2))
@@ -233,5 +327,69 @@ def secure_aggregation_explorer(updates: np.ndarray | None = None, *, dropouts: 
     return Explorer(controls, compute, secure_aggregation)
 
 
+def _megabytes(n: float) -> str:
+    return f"{n / 1e6:,.3g} MB" if n >= 1e5 else f"{n / 1e3:,.3g} kB"
+
+
+def network_cost(costs: dict, *, n_parties: int, log10_length: float, rtt_ms: float, depth: int) -> go.Figure:
+    """The meter's figure: each protocol's wall time, split into latency (rounds × RTT) and transfer.
+
+    ``costs`` is :func:`leptonkit.mpc.protocol_costs`; each bar is labelled with its rounds and
+    the bytes one party sends and receives. On the right, the key agreements in all.
+    """
+    names = list(costs)
+    latency = [costs[p]["rounds"] * rtt_ms / 1000 for p in names]
+    transfer = [costs[p]["seconds"] - lat for p, lat in zip(names, latency, strict=True)]
+    labels = [f"{costs[p]['rounds']} rounds, {_megabytes(costs[p]['bytes_per_party'])} per party"
+              for p in names]
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.68, 0.32], horizontal_spacing=0.2,
+                        subplot_titles=("seconds: latency (rounds × RTT) + transfer",
+                                        "key agreements in all"))
+    fig.add_trace(go.Bar(y=names, x=latency, orientation="h", name="latency", marker_color=LAPLACE_COLOUR),
+                  row=1, col=1)
+    fig.add_trace(go.Bar(y=names, x=transfer, orientation="h", name="transfer at 100 Mbit/s",
+                         marker_color=GAUSSIAN_COLOUR, text=labels, textposition="outside",
+                         cliponaxis=False), row=1, col=1)
+    fig.add_trace(go.Bar(y=names, x=[costs[p]["key_agreements"] for p in names], orientation="h",
+                         marker_color=_CANNOT, showlegend=False,
+                         hovertemplate="%{y}: %{x:,} key agreements<extra></extra>"), row=1, col=2)
+    fig.update_xaxes(title_text="seconds", row=1, col=1)
+    fig.update_xaxes(title_text="key agreements", type="log", row=1, col=2)
+    fig.update_yaxes(showticklabels=False, row=1, col=2)
+    fig.update_layout(template=TEMPLATE, height=420, barmode="stack", margin={"t": 80, "b": 110, "l": 140},
+                      legend=LEGEND_BELOW,
+                      title=(f"{n_parties} parties, {10 ** log10_length:,.0f} numbers each, "
+                             f"RTT {rtt_ms:g} ms, multiplicative depth {depth}"))
+    return fig
+
+
+def network_cost_explorer(n_parties: int = 100, log10_length: float = 3.0, rtt_ms: float = 100.0,
+                          depth: int = 1) -> Explorer:
+    """Parties, vector length, round-trip time and multiplicative depth against each protocol's cost.
+
+    Calls :func:`leptonkit.mpc.protocol_costs` (bandwidth fixed at 100 Mbit/s). The starting
+    values must lie on the sliders: n_parties in [3, 1000], log10_length in [0, 6], rtt_ms in
+    [0, 300], depth in [1, 20].
+    """
+    n_parties = check_int(n_parties, "n_parties", low=3, high=mpc.MAX_PARTIES)
+    depth = check_int(depth, "depth", low=1, high=20)
+    log10_length = check_real(log10_length, "log10_length", low=0.0, high=6.0)
+    rtt_ms = check_real(rtt_ms, "rtt_ms", low=0.0, high=300.0)
+    controls = {
+        "n_parties": slider(w.IntSlider, "parties n", value=n_parties, min=3, max=mpc.MAX_PARTIES),
+        "log10_length": slider(w.FloatSlider, "log₁₀ numbers each", value=log10_length, min=0.0, max=6.0,
+                               step=0.5),
+        "rtt_ms": slider(w.FloatSlider, "WAN round trip (ms)", value=rtt_ms, min=0.0, max=300.0, step=5.0),
+        "depth": slider(w.IntSlider, "multiplicative depth", value=depth, min=1, max=20),
+    }
+
+    def compute(n_parties: int, log10_length: float, rtt_ms: float, depth: int) -> dict:
+        return mpc.protocol_costs(n_parties=n_parties, length=round(10 ** log10_length), depth=depth,
+                                  rtt_ms=rtt_ms, mbit_per_s=100.0)
+
+    return Explorer(controls, compute, network_cost)
+
+
 EXPLORERS: dict[str, Callable[..., Explorer]] = {"threshold": threshold_explorer,
-                                                 "secure_aggregation": secure_aggregation_explorer}
+                                                 "secure_aggregation": secure_aggregation_explorer,
+                                                 "network_cost": network_cost_explorer}

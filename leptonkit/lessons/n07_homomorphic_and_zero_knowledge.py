@@ -1,6 +1,7 @@
 """Lesson for notebooks/07_homomorphic_and_zero_knowledge.ipynb: Paillier and Schnorr proofs.
 
-Here: the salaries, lesson key and messages, the checkers 07.1–07.4 and the Paillier-cost explorer.
+Here: the salaries, lesson key and messages, the survey message, the checkers 07.1–07.5 and the
+Paillier-cost explorer.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from leptonkit.exercises import NotYet, exercise
 from leptonkit.plots import LAPLACE_COLOUR, TEMPLATE, human_duration
 from leptonkit.widgets import Explorer, selection_slider, slider
 
-__all__ = ["EXPLORERS", "MESSAGES", "SALARIES", "SCHNORR_SEED", "encrypted_aggregation_cost",
-           "paillier_cost_explorer"]
+__all__ = ["EXPLORERS", "MESSAGES", "SALARIES", "SCHNORR_SEED", "SURVEY_MESSAGE",
+           "encrypted_aggregation_cost", "paillier_cost_explorer"]
 
 SALARIES = (52_000, 61_500, 48_250, 75_000, 58_900)
 SCHNORR_SEED = 2024   # the notebook's lesson key: seeded, so the checker knows its public key
 MESSAGES = (b"approve transfer 1", b"approve transfer 2")
+SURVEY_MESSAGE = b"pay survey 2026, employer 3"   # what exercise 07.5's bit proof is bound to
 
 
 def _lesson_public_key() -> int:
@@ -67,8 +69,10 @@ def _schnorr_proof(answer: Any) -> bool:
     return True
 
 
-@exercise("07.4", hint="zkp.recover_secret_from_nonce_reuse(public, message1, proof1, message2, proof2); "
-                       "answer the recovered secret (an int).")
+@exercise("07.4", hint="Write both responses: s₁ = k + c₁·x and s₂ = k + c₂·x (mod q), with the same k. "
+                       "Subtracting removes k; solve for x. Each cᵢ is the Fiat–Shamir hash of the "
+                       "public key, the shared commitment and its message (zkp.fiat_shamir_challenge); "
+                       "dividing mod q is multiplying by pow(c₁ − c₂, -1, zkp.Q).")
 def _recovered_secret(answer: Any) -> bool:
     if isinstance(answer, zkp.SchnorrSecret):
         raise NotYet("that is the key object itself, which never shows its number: answer the int "
@@ -77,6 +81,27 @@ def _recovered_secret(answer: Any) -> bool:
         raise NotYet(f"answer the recovered secret as an int, not a {type(answer).__name__}.")
     if pow(zkp.G, int(answer) % zkp.Q, zkp.P) != _lesson_public_key():
         raise NotYet("g to the power of this number is not the public key: it is not the secret.")
+    return True
+
+
+@exercise("07.5", hint="commitment, opening = zkp.pedersen_commit(1) commits to your answer; "
+                       "zkp.prove_bit(commitment, opening, lesson.SURVEY_MESSAGE) proves it is a bit. "
+                       "Answer (commitment, proof).")
+def _bit_proof(answer: Any) -> bool:
+    try:
+        commitment, proof = answer
+    except (TypeError, ValueError):
+        raise NotYet("answer the pair (commitment, proof).") from None
+    if isinstance(commitment, zkp.PedersenOpening):
+        raise NotYet("that is the opening, which you keep: answer the commitment (an int) and the proof.")
+    if not isinstance(proof, zkp.BitProof):
+        raise NotYet(f"the proof should be a zkp.BitProof from zkp.prove_bit, not a {type(proof).__name__}.")
+    try:
+        valid = zkp.verify_bit(commitment, proof, SURVEY_MESSAGE)
+    except (TypeError, ValueError):
+        raise NotYet("the commitment is not an element of the group: use zkp.pedersen_commit.") from None
+    if not valid:
+        raise NotYet("the proof does not verify for this commitment and lesson.SURVEY_MESSAGE.")
     return True
 
 

@@ -8,10 +8,16 @@ import pytest
 from leptonkit import mpc
 from leptonkit.lessons.n06_secret_sharing import (
     EXPOSURES,
+    LAST_YEAR_EAST,
     bank_updates,
+    broken_shares_insecure,
     coalition_knowledge,
+    joint_uniformity,
+    network_cost_explorer,
+    reused_triple_openings,
     secure_aggregation_explorer,
     threshold_explorer,
+    truncate_shares_locally,
 )
 
 
@@ -28,11 +34,21 @@ def _beaver():
     return [product], [product[:2], product + np.uint64(1), np.array([42])]
 
 
+def _reused_triple():
+    first, second = reused_triple_openings()
+    raw = first["d"] - second["d"]                                  # x − x′ in the ring
+    right = [mpc.decode_fixed(raw), float(mpc.decode_fixed(raw)[0]), 340.125 - LAST_YEAR_EAST]
+    wrong = [raw, mpc.decode_fixed(second["d"] - first["d"]), raw.view(np.int64),
+             mpc.decode_fixed(first["e"] - second["e"]), 340.125, [1.0, 2.0]]
+    return right, wrong
+
+
 ANSWERS = {
     "06.1": _partial_sums,
     "06.2": lambda: ([16], [10, 26, 15]),
     "06.3": _beaver,
-    "06.4": lambda: ([4], [3, 5, 9]),
+    "06.4": _reused_triple,
+    "06.5": lambda: ([4], [3, 5, 9]),
 }
 
 
@@ -77,3 +93,47 @@ def test_threshold_explorer_refuses_starting_values_off_its_sliders(kwargs, erro
 def test_secure_aggregation_explorer_names_a_bad_argument(kwargs, error, name):
     with pytest.raises(error, match=name):
         secure_aggregation_explorer(**kwargs)
+
+
+def test_the_joint_test_passes_real_shares_and_catches_the_broken_dealer():
+    real = mpc.additive_share(np.full(40_000, 120), 3, rng=61)
+    for coalition in ([0, 1], [0, 2], [1, 2]):
+        assert joint_uniformity(real[coalition])["uniform"]
+    broken = broken_shares_insecure(120, 40_000, rng=62)
+    assert np.all(mpc.additive_reconstruct(broken) == 120)
+    for share in broken:                                        # one share at a time: looks fine
+        assert joint_uniformity(share[None, :], bits=8)["uniform"]
+    assert not joint_uniformity(broken[[0, 1]])["uniform"]      # two together: caught
+    with np.errstate(over="ignore"):
+        assert set((broken[0] + np.uint64(2) * broken[1]).tolist()) == {120, 119}   # and they learn s
+    with pytest.raises(ValueError, match="shares"):
+        joint_uniformity(real, bits=8)                          # 3 × 8 bits: too many cells to count
+
+
+def test_local_truncation_works_for_two_parties_and_fails_for_three():
+    x = np.linspace(-100, 100, 5000)
+    errors = {}
+    for n in (2, 3):
+        xs = mpc.additive_share(mpc.encode_fixed(x), n, rng=63)
+        ys = mpc.additive_share(mpc.encode_fixed(np.full(x.size, 0.5)), n, rng=64)
+        z = mpc.beaver_multiply(xs, ys, mpc.beaver_triple(x.size, n, rng=65))["z"]
+        truncated = mpc.decode_fixed(mpc.additive_reconstruct(truncate_shares_locally(z)))
+        errors[n] = np.abs(truncated - x * 0.5)
+    # two parties: the truncated shares are within 2 units of 2^-16 (SecureML, Theorem 1 at this size)
+    assert errors[2].max() <= 2 * 2.0**-16
+    # three: about a third wrap and are off by 2^(64 − 16) / 2^16 = 2^32
+    wrong = errors[3] > 1
+    assert 0.2 < wrong.mean() < 0.6 and np.allclose(errors[3][wrong], 2.0**32, rtol=1e-9)
+
+
+def test_the_network_meter_moves_and_names_bad_starting_values():
+    explorer = network_cost_explorer(n_parties=10, log10_length=2.0, rtt_ms=100.0, depth=1)
+    explorer.controls["depth"].value = 10
+    assert len(explorer.figure.data) == 3
+    beaver = list(explorer.figure.data[0].y).index("Beaver products")
+    assert explorer.figure.data[0].x[beaver] == pytest.approx(1.1)       # 11 rounds × 100 ms
+    for kwargs, error, name in [({"n_parties": 2}, ValueError, "n_parties"), ({"rtt_ms": 400}, ValueError,
+                                "rtt_ms"), ({"log10_length": "3"}, TypeError, "log10_length"),
+                                ({"depth": 21}, ValueError, "depth")]:
+        with pytest.raises(error, match=name):
+            network_cost_explorer(**kwargs)
