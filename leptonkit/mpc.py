@@ -238,7 +238,10 @@ def additive_share(secret: Any, n_parties: int, *, rng: RNG = None) -> np.ndarra
     [7, -3]
     """
     n_parties, rng = _parties(n_parties), lesson_generator(rng)
-    value = _ring_array(secret, "secret")
+    if type(secret) is np.ndarray and secret.dtype == np.int64:   # common case: a view, not a copy
+        value = secret.view(np.uint64)                              # two's complement, as _ring_array
+    else:
+        value = _ring_array(secret, "secret")
     _check_elements(n_parties, value.size, "the shares")
     shares = np.empty((n_parties, *value.shape), dtype=np.uint64)
     if rng is not None or value.size < _SHARE_BLOCK:   # a lesson's seed draws as before; small: one call
