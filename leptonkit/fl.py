@@ -403,10 +403,11 @@ def _privacy_plan(*, noise_multiplier: Any, clip_norm: Any, noise: Any, privacy_
     S = check_real(clip_norm, "clip_norm", low=0.0, low_open=True)
     dlt = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
     placement = noise or ("local" if privacy_unit == "record" else "central")
-    if privacy_unit == "record" and placement != "local":
-        raise ValueError(f"privacy_unit='record' needs noise='local', got noise={placement!r}: only a client "
-                         f"can clip each of its records' gradients, so record-level DP is DP-SGD on "
-                         f"each client")
+    if privacy_unit == "record" and placement == "central":
+        raise ValueError("privacy_unit='record' cannot take noise='central': only a client can clip each of "
+                         "its records' gradients, and a server that noises the sum has seen it un-noised. "
+                         "Use noise='local' (DP-SGD on each client) or 'distributed' (each client's "
+                         "share of the noise, over secure aggregation)")
     name = repr(aggregator) if is_sum else getattr(aggregator, "__name__", type(aggregator).__name__)
     if placement in ("central", "distributed") and not is_sum:
         raise ValueError(f"noise={placement!r} is calibrated to the sensitivity S of a sum of clipped "
@@ -415,11 +416,16 @@ def _privacy_plan(*, noise_multiplier: Any, clip_norm: Any, noise: Any, privacy_
     if placement == "distributed" and not aggregator.secure:
         raise ValueError("noise='distributed' protects only when the server cannot see the individual "
                          "updates, each carrying only its share of the noise: use aggregator=fl.secure_mean")
-    if placement in ("central", "distributed"):
+    if placement in ("central", "distributed") and privacy_unit == "client":
         if average == "weights":
             raise ValueError(f"average='weights' cannot be combined with noise={placement!r}: weighting by "
                              f"n_k scales a client's clipped update beyond S; DP-FedAvg divides the noisy "
                              f"sum by the fixed expected number of clients C·K (McMahan et al. 2018)")
+        average = "fixed"
+    if placement == "distributed" and privacy_unit == "record":
+        if average == "weights":
+            raise ValueError("average='weights' cannot be combined with record-level distributed noise: the "
+                             "noisy sum of clipped gradients is divided by the fixed expected batch q Σ n_k")
         average = "fixed"
     return _Privacy(privacy_unit, placement, S, z, dlt), average or "weights"
 
@@ -482,7 +488,13 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
         2018), ``"distributed"`` (each of the m clients of a round adds N(0, σ²S²/m) before secure
         aggregation, so the server never sees an un-noised sum; needs :data:`secure_mean`), or
         ``"local"`` (each client's update is itself DP against the server). Default: central for
-        client-level DP, local for record-level.
+        client-level DP, local for record-level. Record level with ``"distributed"`` is DP-SGD
+        across the parties (cross-silo): each round every selected client sends the sum of its
+        clipped record gradients at the global model over a Poisson sample of its records at the
+        pooled rate q = B / Σ n_k (B is the expected batch of the whole federation) plus
+        N(0, σ²S²/m); secure aggregation sums them, and the server takes one step of size ``lr``
+        on the sum divided by the expected batch q Σ n_k (needs ``local_epochs=1``, no momentum,
+        μ or compression).
     privacy_unit
         ``"client"`` (a client's whole dataset is protected) or ``"record"`` (one record:
         each client runs DP-SGD with Poisson sampling at rate B/n_k).
@@ -512,7 +524,8 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
         (q = C·K/K, Opacus's RDP); local client-level noise, a Gaussian with sensitivity 2S (any
         two datasets of a client) in every round, with no credit for sampling (the server knows
         who took part); record level, DP-SGD's subsampled Gaussian on the client whose records
-        are least protected, assuming it takes part in every round.
+        are least protected, assuming it takes part in every round (with distributed noise, one
+        step per round at the pooled rate q = B / Σ n_k).
 
     Raises
     ------
@@ -555,6 +568,8 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
                                      privacy_unit=privacy_unit, delta=delta, aggregator=aggregator,
                                      average=average, accountant=accountant)
     secure_summation = isinstance(aggregator, MeanOfSum) and aggregator.secure
+    if privacy is not None and privacy.unit == "record" and privacy.noise == "distributed":
+        _check_one_step_rounds(local_epochs, momentum, mu, compress)
     if secure_summation and compress is not None and _is_top_k(compress):
         raise ValueError("top-k sparsification cannot run over secure aggregation: each client keeps "
                          "different indices, so masked sparse vectors do not sum, and the indices "
@@ -574,13 +589,32 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
     return result
 
 
+def _check_one_step_rounds(local_epochs: int, momentum: float, mu: float, compress: Any) -> None:
+    """Record-level distributed noise is DP-SGD across the parties: one noisy step a round, nothing local."""
+    why = ("record-level distributed noise takes one DP-SGD step per round across all parties (each sends "
+           "its sum of clipped record gradients plus its share of the noise, over secure aggregation); a "
+           "second local step would start from a model noised by that share alone, which is not DP")
+    if local_epochs != 1:
+        raise ValueError(f"local_epochs must be 1 with privacy_unit='record' and noise='distributed', got "
+                         f"{local_epochs}: {why}")
+    if momentum or mu:
+        raise ValueError(f"momentum and mu must be 0 with privacy_unit='record' and noise='distributed' "
+                         f"(got momentum={momentum}, mu={mu}): {why}")
+    if compress is not None:
+        raise ValueError("compress is not supported with privacy_unit='record' and noise='distributed': the "
+                         "noise is calibrated to the clipped sum each party sends, which compression changes")
+
+
 def _privacy_cost(privacy: _Privacy, sizes: np.ndarray, rounds: int, per_round: int, K: int, epochs: int,
                   batch_size: int | None) -> accounting.PrivacyCost:
     """What a DP run costs its privacy unit, with the accountant that fits where the noise goes."""
     z, dlt = privacy.noise_multiplier, privacy.delta
     if privacy.unit == "record":
         rates = np.ones(len(sizes)) if batch_size is None else np.minimum(1.0, batch_size / sizes)
-        candidates = {(float(q), rounds * epochs * max(1, round(1 / q))) for q in rates}
+        if privacy.noise == "distributed":   # one step a round; a record joins it with probability B / Σ n_k
+            candidates = {(_pooled_rate(batch_size, sizes), rounds)}
+        else:
+            candidates = {(float(q), rounds * epochs * max(1, round(1 / q))) for q in rates}
     elif privacy.noise == "local":   # any two datasets of a client: sensitivity 2S; no sampling credit
         z, candidates = z / 2, {(1.0, rounds)}
     else:
@@ -632,7 +666,18 @@ def _fedavg(model: nn.Module, data: list, sizes: np.ndarray, *, rounds: int, per
         bytes_up = 0
         total = torch.zeros(n_params)   # what the round adds to the global model, before averaging
         denominator = float(per_round)
-        if m:
+        if m and record_level and privacy.noise == "distributed":
+            q = _pooled_rate(batch_size, sizes)
+            sums = _clipped_gradient_sums(forward, flat, names, shapes, X_all[selected], y_all[selected],
+                                          sizes[selected], q, privacy.clip_norm, loss_fn, generator)
+            share = privacy.noise_multiplier * privacy.clip_norm / math.sqrt(m)
+            updates = sums + share * torch.randn(sums.shape, generator=torch_generator).double().numpy()
+            bytes_up = m * n_params * (RING_BYTES if secure_summation else BYTES_PER_PARAMETER)
+            if not (secure_summation and m < 3):
+                expected = q * float(sizes[selected].sum())
+                summed = aggregator.summation(updates, np.ones(m))
+                total = torch.as_tensor(-lr * summed / expected, dtype=torch.float32)
+        elif m:
             trainer = _local_dpsgd if record_level else _local_training
             local = trainer(forward, flat, names, shapes, X_all[selected], y_all[selected], sizes[selected],
                             local_epochs, batch_size, lr, momentum, mu, loss_fn, generator,
@@ -755,6 +800,36 @@ def _local_dpsgd(forward: Callable, flat: torch.Tensor, names: list[str], shapes
     return stacked.detach()
 
 
+def _pooled_rate(batch_size: int | None, sizes: np.ndarray) -> float:
+    """DP-SGD across parties samples every record at one rate q = B / Σ n_k (1 for B = ∞)."""
+    return 1.0 if batch_size is None else min(1.0, batch_size / float(sizes.sum()))
+
+
+def _clipped_gradient_sums(forward: Callable, flat: torch.Tensor, names: list[str], shapes: list[torch.Size],
+                           X: torch.Tensor, y: torch.Tensor, sizes: np.ndarray, rate: float, C: float,
+                           loss_fn: Callable, generator: np.random.Generator) -> np.ndarray:
+    """(clients, P): each client's sum of per-record gradients at the global model, each clipped to
+    L2 norm C, over a Poisson sample of its records at ``rate`` — its part of one DP-SGD step."""
+    K, n_max = len(sizes), X.shape[1]
+    take = (generator.random((K, n_max)) < rate) & (np.arange(n_max)[None, :] < sizes[:, None])
+    splits = [math.prod(s) for s in shapes]
+
+    def loss_of_one(p: torch.Tensor, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        params = {name: chunk.reshape(shape)
+                  for name, chunk, shape in zip(names, p.split(splits), shapes, strict=True)}
+        return loss_fn(forward(params, x.unsqueeze(0)), target.unsqueeze(0)).sum()
+
+    per_record = vmap(torch.func.grad(loss_of_one), in_dims=(None, 0, 0))
+    sums = torch.zeros((K, flat.numel()), dtype=torch.float64)
+    for k in range(K):
+        rows = torch.as_tensor(np.flatnonzero(take[k]))
+        if len(rows):
+            grads = per_record(flat, X[k, rows], y[k, rows])
+            factor = (C / (grads.norm(dim=1) + 1e-6)).clamp(max=1.0)
+            sums[k] = (factor[:, None] * grads).sum(0).double()
+    return sums.numpy()
+
+
 def fedavg_on_partition(model: nn.Module, X: Any, y: Any, *, n_clients: int, alpha: float | None = None,
                         partition_rng: RNG = 0, **kwargs: Any) -> FedAvgResult:
     """:func:`partition` (X, y) among ``n_clients``, then :func:`fedavg` on those clients (``kwargs``)."""
@@ -775,69 +850,349 @@ def rounds_to_accuracy(history: Sequence[dict], target: float) -> int | None:
 
 
 # --- Flower -------------------------------------------------------------------------------------
+#
+# One Flower app, two engines. `flower_client_app` and `flower_server_app` build the ClientApp and
+# the ServerApp; `flower_app/` (the app `flwr run` ships to a SuperLink and its SuperNodes) builds
+# them with data from each SuperNode's own partition, and `run_on_flower` builds the very same apps
+# with in-memory clients for Flower's simulation engine.
+
+FLOWER_NOISE = ("none", "central", "local")
+FLOWER_DEFAULTS: dict[str, Any] = {
+    "num-server-rounds": 3, "fraction-train": 1.0, "local-epochs": 1, "batch-size": 0, "lr": 0.1,
+    "clip-norm": 0.0, "noise": "none", "noise-multiplier": 0.0, "secure-aggregation": False,
+    "num-shares": 3, "reconstruction-threshold": 2, "max-weight": 1000.0, "min-available-nodes": 3,
+    "round-timeout": 120.0, "seed": 0,
+}
+
+
+@dataclass(frozen=True)
+class _FlowerSettings:
+    """A Flower run's options, read from its run config (hyphenated keys, as Flower's TOML has them)."""
+
+    rounds: int
+    fraction: float                 # C
+    local_epochs: int               # E
+    batch_size: int | None          # B; None is B = ∞ (run config: 0)
+    lr: float
+    clip_norm: float | None         # S; None: no clipping (run config: 0)
+    noise: str                      # none, central (the server, after the sum) or local (each client)
+    noise_multiplier: float         # z
+    secure: bool                    # SecAgg+ (Bell et al. 2020) for the sum
+    num_shares: int
+    reconstruction_threshold: int
+    max_weight: float
+    nodes: int                      # K: the SuperNodes the run waits for
+    timeout: float                  # seconds a round waits for replies
+    seed: int
+
+    @property
+    def per_round(self) -> int:     # C·K, as Flower's FedAvg samples it: max(⌊C·K⌋, 1)
+        return max(1, int(self.nodes * self.fraction))
+
+
+def _flower_settings(config: Any) -> _FlowerSettings:
+    """Check a run config (``FLOWER_DEFAULTS`` fill what it leaves out); errors name the run-config key."""
+    merged = {**FLOWER_DEFAULTS, **dict(config)}
+    noise = merged["noise"]
+    if noise not in FLOWER_NOISE:
+        raise ValueError(f"noise must be one of {FLOWER_NOISE}, got {noise!r}")
+    if not isinstance(merged["secure-aggregation"], bool):
+        raise TypeError(f"secure-aggregation must be true or false, got {merged['secure-aggregation']!r}")
+    batch = check_int(merged["batch-size"], "batch-size", low=0)
+    clip = check_real(merged["clip-norm"], "clip-norm", low=0.0)
+    z = check_real(merged["noise-multiplier"], "noise-multiplier", low=0.0)
+    if noise != "none" and not (clip > 0 and z > 0):
+        raise ValueError(f"noise={noise!r} needs clip-norm > 0 and noise-multiplier > 0: the Gaussian noise "
+                         f"σ = z·S is calibrated to updates clipped to L2 norm S")
+    nodes = check_int(merged["min-available-nodes"], "min-available-nodes", low=1)
+    shares = check_int(merged["num-shares"], "num-shares", low=2)
+    settings = _FlowerSettings(
+        rounds=check_int(merged["num-server-rounds"], "num-server-rounds", low=1, high=MAX_ROUNDS),
+        fraction=check_real(merged["fraction-train"], "fraction-train", low=0.0, high=1.0, low_open=True),
+        local_epochs=check_int(merged["local-epochs"], "local-epochs", low=1, high=10_000),
+        batch_size=batch or None, lr=check_real(merged["lr"], "lr", low=0.0, low_open=True),
+        clip_norm=clip or None, noise=noise, noise_multiplier=z, secure=merged["secure-aggregation"],
+        num_shares=shares,
+        reconstruction_threshold=check_int(merged["reconstruction-threshold"], "reconstruction-threshold",
+                                           low=1, high=shares),
+        max_weight=check_real(merged["max-weight"], "max-weight", low=0.0, low_open=True),
+        nodes=nodes, timeout=check_real(merged["round-timeout"], "round-timeout", low=0.0, low_open=True),
+        seed=check_int(merged["seed"], "seed", low=0))
+    if settings.secure and settings.per_round < 3:
+        raise ValueError(f"secure-aggregation needs at least 3 clients a round (C·K = {settings.per_round}): "
+                         f"with two, each learns the other's update from the sum")
+    return settings
+
+
+def _flower_local_update(model: nn.Module, X: torch.Tensor, y: torch.Tensor, settings: _FlowerSettings,
+                         partition_id: int, server_round: int) -> list[np.ndarray]:
+    """One client's round: this module's local training (E epochs of SGD, batch B), its update clipped
+    to S, and with ``noise="local"`` its own N(0, z²S²) noise: :func:`fedavg` of this one client."""
+    local = settings.noise == "local"
+    trained = fedavg(model, [(X, y)], rounds=1, local_epochs=settings.local_epochs,
+                     batch_size=settings.batch_size, lr=settings.lr, clip_norm=settings.clip_norm,
+                     noise_multiplier=settings.noise_multiplier if local else None,
+                     noise="local" if local else None,
+                     rng=settings.seed + 7919 * partition_id + server_round, progress=False)
+    return get_weights(trained.model)
+
+
+def _secaggplus_when_asked(msg: Any, context: Any, call_next: Callable) -> Any:
+    """Flower's ``secaggplus_mod`` on the messages of a SecAgg+ run, the plain handler on the others."""
+    from flwr.client.mod import secaggplus_mod
+    from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS
+
+    if RECORD_KEY_CONFIGS in msg.content.config_records:
+        return secaggplus_mod(msg, context, call_next)
+    return call_next(msg, context)
+
+
+def flower_client_app(make_model: Callable[[Any], nn.Module],
+                      load_data: Callable[[Any], tuple[Any, Any]], *, run_config: Any = None) -> Any:
+    """Flower's ``ClientApp`` whose training is this module's local training.
+
+    Parameters
+    ----------
+    make_model
+        ``f(run_config) -> nn.Module``: the model architecture (the weights come from the server).
+    load_data
+        ``f(context) -> (X, y)``: this SuperNode's own data, e.g. its partition
+        (``context.node_config["partition-id"]`` of ``"num-partitions"``).
+    run_config
+        Options that take the place of the run's own ``context.run_config`` (the simulation
+        engine's ``run_simulation`` has none); keys as in :data:`FLOWER_DEFAULTS`.
+
+    Returns
+    -------
+    flwr.clientapp.ClientApp
+        Its ``@app.train()`` handler answers Flower's Message API (``ArrayRecord`` in, ``ArrayRecord``
+        and ``MetricRecord`` out). A SecAgg+ run reaches it through Flower's ``secaggplus_mod``,
+        which in Flower 1.42 speaks the older ``FitIns``/``FitRes`` layout, so that one path reads and
+        answers that layout (``flwr.compat``).
+    """
+    from flwr.app import ArrayRecord, Message, MetricRecord, RecordDict
+    from flwr.clientapp import ClientApp
+    from flwr.common import Code, FitRes, Status, ndarrays_to_parameters, parameters_to_ndarrays
+    from flwr.compat.common import recorddict_compat as compat
+
+    if not callable(make_model) or not callable(load_data):
+        raise TypeError("make_model and load_data must be callable")
+    app = ClientApp()
+
+    @app.train(mods=[_secaggplus_when_asked])
+    def train(msg: Message, context: Any) -> Message:
+        config = dict(context.run_config) if run_config is None else dict(run_config)
+        settings = _flower_settings(config)
+        X, y = as_tensors(*load_data(context))
+        partition_id = int(context.node_config.get("partition-id", 0))
+        legacy = "fitins.parameters" in msg.content.array_records
+        if legacy:   # SecAgg+ (see the docstring)
+            fitins = compat.recorddict_to_fitins(msg.content, keep_input=True)
+            weights = parameters_to_ndarrays(fitins.parameters)
+            server_round = int(fitins.config["server-round"])
+        else:
+            weights = msg.content["arrays"].to_numpy_ndarrays()
+            server_round = int(msg.content["config"]["server-round"])
+        model = make_model(config)
+        set_weights(model, weights)
+        updated = _flower_local_update(model, X, y, settings, partition_id, server_round)
+        # central DP divides the noisy sum by the fixed C·K (McMahan et al. 2018): equal weights
+        weight = 1 if settings.noise == "central" else len(X)
+        if legacy:
+            fitres = FitRes(status=Status(Code.OK, ""), parameters=ndarrays_to_parameters(updated),
+                            num_examples=weight, metrics={})
+            return Message(compat.fitres_to_recorddict(fitres, keep_input=False), reply_to=msg)
+        content = RecordDict({"arrays": ArrayRecord(updated),
+                              "metrics": MetricRecord({"num-examples": weight})})
+        return Message(content, reply_to=msg)
+
+    return app
+
+
+def flower_server_app(make_model: Callable[[Any], nn.Module], *,
+                      evaluate: Callable[[nn.Module, Any], dict] | None = None,
+                      on_round: Callable[[list[np.ndarray], list[dict], Any], None] | None = None,
+                      run_config: Any = None) -> Any:
+    """Flower's ``ServerApp``: FedAvg (McMahan et al. 2017) with C·K clients a round, from the run config.
+
+    Plain runs use the Message API's ``flwr.serverapp.strategy.FedAvg`` (weighted by n_k), wrapped
+    in Flower's ``DifferentialPrivacyClientSideFixedClipping`` for central noise (clients clip, the
+    server adds N(0, z²S²/m²) to the mean of m updates, each weighted 1). With
+    ``secure-aggregation`` the sum runs through Flower's ``SecAggPlusWorkflow``; in Flower 1.42 that
+    workflow drives only the older strategy API (``flwr.server.strategy.FedAvg`` in a
+    ``DefaultWorkflow`` with a ``LegacyContext``), so that path uses it.
+
+    Parameters
+    ----------
+    make_model
+        ``f(run_config) -> nn.Module``: the initial global model.
+    evaluate
+        ``f(model, run_config) -> {"accuracy": …, "loss": …}``: the server's own evaluation of the
+        global model after each round (``None``: no evaluation).
+    on_round
+        ``f(weights, history, run_config)`` after each round: the global weights (as
+        :func:`get_weights`) and the history so far, one dict a round with ``round``, ``clients``
+        (replies aggregated) and what ``evaluate`` returned.
+    run_config
+        Options in place of the run's ``context.run_config`` (keys as in :data:`FLOWER_DEFAULTS`).
+    """
+    from flwr.serverapp import ServerApp
+
+    if not callable(make_model):
+        raise TypeError("make_model must be callable")
+    app = ServerApp()
+
+    @app.main()
+    def main(grid: Any, context: Any) -> None:
+        config = dict(context.run_config) if run_config is None else dict(run_config)
+        settings = _flower_settings(config)
+        model = make_model(config)
+        history: list[dict] = []
+
+        def after_round(server_round: int, weights: list[np.ndarray], clients: int) -> None:
+            row: dict[str, Any] = {"round": server_round, "clients": clients}
+            if evaluate is not None:
+                evaluated = copy.deepcopy(model)
+                set_weights(evaluated, weights)
+                row.update(evaluate(evaluated, config))
+            history.append(row)
+            if on_round is not None:
+                on_round(weights, history, config)
+
+        if settings.secure:
+            _flower_secaggplus(grid, context, model, settings, after_round)
+        else:
+            _flower_fedavg(grid, model, settings, after_round)
+
+    return app
+
+
+def _flower_fedavg(grid: Any, model: nn.Module, settings: _FlowerSettings, after_round: Callable) -> None:
+    from flwr.app import ArrayRecord
+    from flwr.serverapp.strategy import DifferentialPrivacyClientSideFixedClipping, FedAvg
+
+    counted: dict[int, int] = {}
+
+    class CountingFedAvg(FedAvg):   # Flower's FedAvg, remembering how many replies each round summed
+        def aggregate_train(self, server_round: int, replies: Any) -> Any:
+            replies = list(replies)
+            counted[server_round] = sum(not r.has_error() for r in replies)
+            return super().aggregate_train(server_round, replies)
+
+    fedavg_strategy = CountingFedAvg(fraction_train=settings.fraction, fraction_evaluate=0.0,
+                                     min_train_nodes=settings.per_round, min_available_nodes=settings.nodes)
+    strategy: Any = fedavg_strategy
+    if settings.noise == "central":
+        strategy = DifferentialPrivacyClientSideFixedClipping(
+            fedavg_strategy, noise_multiplier=settings.noise_multiplier, clipping_norm=settings.clip_norm,
+            num_sampled_clients=settings.per_round)
+
+    def evaluate_fn(server_round: int, arrays: Any) -> None:
+        if server_round > 0:
+            after_round(server_round, arrays.to_numpy_ndarrays(), counted.get(server_round, 0))
+
+    strategy.start(grid=grid, initial_arrays=ArrayRecord(get_weights(model)), num_rounds=settings.rounds,
+                   timeout=settings.timeout, evaluate_fn=evaluate_fn)
+
+
+def _flower_secaggplus(grid: Any, context: Any, model: nn.Module, settings: _FlowerSettings,
+                       after_round: Callable) -> None:
+    from flwr.common import ndarrays_to_parameters
+    from flwr.server import LegacyContext, ServerConfig
+    from flwr.server.strategy import DifferentialPrivacyClientSideFixedClipping, FedAvg
+    from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
+
+    replies: dict[int, int] = {}
+
+    class CountingFedAvg(FedAvg):
+        def aggregate_fit(self, server_round: int, results: Any, failures: Any) -> Any:
+            replies[server_round] = len(results)
+            return super().aggregate_fit(server_round, results, failures)
+
+    def evaluate_fn(server_round: int, weights: list[np.ndarray], _config: Any) -> None:
+        if server_round > 0:
+            after_round(server_round, [np.asarray(w) for w in weights], replies.get(server_round, 0))
+
+    strategy: Any = CountingFedAvg(fraction_fit=settings.fraction, fraction_evaluate=0.0,
+                                   min_fit_clients=settings.per_round, min_available_clients=settings.nodes,
+                                   initial_parameters=ndarrays_to_parameters(get_weights(model)),
+                                   evaluate_fn=evaluate_fn)
+    if settings.noise == "central":
+        strategy = DifferentialPrivacyClientSideFixedClipping(
+            strategy, noise_multiplier=settings.noise_multiplier, clipping_norm=settings.clip_norm,
+            num_sampled_clients=settings.per_round)
+    legacy = LegacyContext(context=context, config=ServerConfig(num_rounds=settings.rounds),
+                           strategy=strategy)
+    secagg = SecAggPlusWorkflow(num_shares=settings.num_shares,
+                                reconstruction_threshold=settings.reconstruction_threshold,
+                                max_weight=settings.max_weight, timeout=settings.timeout)
+    DefaultWorkflow(fit_workflow=secagg)(grid, legacy)
 
 
 def run_on_flower(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
                   clients_per_round: int | None = None, local_epochs: int = 1, batch_size: int | None = None,
-                  lr: float = 0.1, eval_data: tuple[Any, Any] | None = None, rng: RNG = 0) -> FedAvgResult:
+                  lr: float = 0.1, clip_norm: float | None = None, noise_multiplier: float | None = None,
+                  noise: str | None = None, secure_aggregation: bool = False,
+                  eval_data: tuple[Any, Any] | None = None, rng: RNG = 0) -> FedAvgResult:
     """The same FedAvg clients on Flower's simulation engine (``pip install -e '.[scale]'``).
 
-    Each client is a Flower ``ClientApp`` that loads the global weights and runs this module's
-    local training (E epochs of SGD with batch size B, one client at a time); the ``ServerApp``
-    uses Flower's own ``FedAvg`` strategy (weighted by n_k) with C·K clients per round.
-    Across machines, the same apps run under a SuperLink and SuperNodes (see the README).
+    It runs the kit's Flower app — :func:`flower_server_app` and :func:`flower_client_app`, the
+    ones ``flower_app/`` ships to a SuperLink and its SuperNodes — with ``clients`` in memory, one
+    virtual SuperNode each: Flower's ``FedAvg`` with C·K = ``clients_per_round`` clients a round,
+    each training E = ``local_epochs`` epochs of SGD with B = ``batch_size`` (``None``: B = ∞) and
+    step ``lr``; ``clip_norm`` S clips each update; ``noise`` (``"central"``: the server,
+    ``"local"``: each client) adds Gaussian noise of σ = ``noise_multiplier``·S;
+    ``secure_aggregation`` sums the updates with Flower's SecAgg+ (its quantisation adds an error
+    of at most 2·8/2²² per parameter and client, relative to the weights' total).
+    Across machines, the same app runs under a SuperLink and SuperNodes (see the README).
+    ``history`` has one dict a round: ``round``, ``clients`` (updates summed), ``accuracy``, ``loss``.
     """
     import flwr  # noqa: F401  (the `scale` extra)
-    from flwr.client import ClientApp, NumPyClient
-    from flwr.common import Context, ndarrays_to_parameters
-    from flwr.server import ServerApp, ServerAppComponents, ServerConfig
-    from flwr.server.strategy import FedAvg
     from flwr.simulation import run_simulation
 
     data, rounds, per_round, (X_eval, y_eval) = _federation(model, clients, rounds, clients_per_round,
                                                             eval_data)
     K = len(data)
-    seed = int(as_generator(rng).integers(2**31))
-    history: list[dict] = []
-    final: dict[str, list[np.ndarray]] = {}
+    if noise_multiplier is not None and noise is None:
+        noise = "central"
+    run_config = {
+        "num-server-rounds": rounds, "fraction-train": per_round / K,
+        "local-epochs": check_int(local_epochs, "local_epochs", low=1, high=10_000),
+        "batch-size": 0 if batch_size is None else check_int(batch_size, "batch_size", low=1),
+        "lr": check_real(lr, "lr", low=0.0, low_open=True),
+        "clip-norm": 0.0 if clip_norm is None else check_real(clip_norm, "clip_norm", low=0.0, low_open=True),
+        "noise": "none" if noise is None else noise,
+        "noise-multiplier": 0.0 if noise_multiplier is None else noise_multiplier,
+        "secure-aggregation": secure_aggregation, "min-available-nodes": K,
+        "seed": int(as_generator(rng).integers(2**31)),
+    }
+    settings = _flower_settings(run_config)   # every refusal before Flower starts
+    if settings.per_round != per_round:       # ⌊K·(C·K/K)⌋ can round below C·K in floating point
+        run_config["fraction-train"] = (per_round + 0.5) / K
+    final: dict[str, Any] = {}
 
-    class Client(NumPyClient):
-        def __init__(self, k: int):
-            self.k = k
+    def make_model(_config: Any) -> nn.Module:
+        return copy.deepcopy(model)
 
-        def fit(self, parameters, config):
-            local = copy.deepcopy(model)
-            set_weights(local, parameters)
-            trained = fedavg(local, [data[self.k]], rounds=1, local_epochs=local_epochs,
-                             batch_size=batch_size, lr=lr, rng=seed + 7919 * self.k + int(config["round"]),
-                             progress=False)
-            return get_weights(trained.model), len(data[self.k][0]), {}
+    def load_data(context: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        return data[int(context.node_config["partition-id"])]
 
-    def client_fn(context: Context):
-        return Client(int(context.node_config["partition-id"])).to_client()
-
-    def evaluate(server_round, parameters, config):
-        if server_round == 0:
-            return None
-        evaluated = copy.deepcopy(model)
-        set_weights(evaluated, parameters)
-        final["weights"] = [np.asarray(p) for p in parameters]
+    def evaluate(evaluated: nn.Module, _config: Any) -> dict:
         with torch.no_grad():
             output = evaluated(X_eval)
             loss = float(nn.functional.cross_entropy(output, y_eval))
             accuracy = float((output.argmax(1) == y_eval).float().mean())
-        history.append({"round": server_round, "accuracy": accuracy, "loss": loss})
-        return loss, {"accuracy": accuracy}
+        return {"accuracy": accuracy, "loss": loss}
 
-    def server_fn(context: Context):
-        strategy = FedAvg(fraction_fit=per_round / K, fraction_evaluate=0.0, min_fit_clients=per_round,
-                          min_available_clients=K,
-                          initial_parameters=ndarrays_to_parameters(get_weights(model)),
-                          evaluate_fn=evaluate, on_fit_config_fn=lambda r: {"round": r})
-        return ServerAppComponents(strategy=strategy, config=ServerConfig(num_rounds=rounds))
+    def on_round(weights: list[np.ndarray], history: list[dict], _config: Any) -> None:
+        final["weights"], final["history"] = weights, history
 
-    run_simulation(server_app=ServerApp(server_fn=server_fn), client_app=ClientApp(client_fn=client_fn),
+    run_simulation(server_app=flower_server_app(make_model, evaluate=evaluate, on_round=on_round,
+                                                run_config=run_config),
+                   client_app=flower_client_app(make_model, load_data, run_config=run_config),
                    num_supernodes=K, backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}})
+    if "weights" not in final:
+        raise RuntimeError("Flower's simulation finished without a round (see Flower's log above)")
     trained = copy.deepcopy(model)
     set_weights(trained, final["weights"])
-    return FedAvgResult(model=trained, history=history)
+    return FedAvgResult(model=trained, history=list(final["history"]))

@@ -121,6 +121,51 @@ def test_record_level_dp_is_dp_sgd_on_each_client(clients):
     assert result.privacy_unit == "record" and result.noise == "local"
 
 
+def test_record_level_distributed_noise_is_one_dp_sgd_step_across_the_parties(clients):
+    """Record level with distributed noise, B = ∞ (q = 1): each party sends its sum of clipped record
+    gradients plus N(0, σ²C²/K); the server steps by −lr·(their sum)/N — DP-SGD on the pooled records,
+    with noise N(0, σ²C²) in total, though no party ever adds more than its share."""
+    model = models.mlp(64, 10, seed=2)
+    result = fl.fedavg(model, clients, rounds=1, lr=LR, noise_multiplier=SIGMA, clip_norm=S,
+                       privacy_unit="record", noise="distributed", aggregator=fl.secure_mean, rng=SEED)
+    P = _flat(model).numel()
+    draws = torch.randn((len(clients), P), generator=_streams()).double()
+    total = torch.zeros(P, dtype=torch.float64)
+    for (X, y), draw in zip(clients, draws, strict=True):
+        summed, _ = dpsgd.clip_and_sum(dpsgd.per_sample_gradients(model, torch.as_tensor(X),
+                                                                  torch.as_tensor(y).long()), S)
+        flat_sum = torch.cat([summed[name].reshape(-1) for name, _ in model.named_parameters()]).double()
+        total += flat_sum + SIGMA * S / math.sqrt(len(clients)) * draw
+    N = sum(len(X) for X, _ in clients)
+    expected = _flat(model).numpy() - LR * total.numpy() / N
+    assert np.max(np.abs(_flat(result.model).numpy() - expected)) < 1e-4   # secure aggregation's fixed point
+    assert (result.noise, result.privacy_unit) == ("distributed", "record")
+
+
+def test_record_level_distributed_noise_is_accounted_as_dp_sgd_at_the_pooled_rate(clients):
+    N = sum(len(X) for X, _ in clients)
+    result = fl.fedavg(models.mlp(64, 10, seed=2), clients, rounds=4, lr=LR, noise_multiplier=1.2,
+                       clip_norm=S, privacy_unit="record", noise="distributed", aggregator=fl.secure_mean,
+                       batch_size=20, delta=1e-5, rng=0)
+    assert result.epsilon == pytest.approx(accounting.dpsgd_epsilon(noise_multiplier=1.2, sample_rate=20 / N,
+                                                                    steps=4, delta=1e-5))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(local_epochs=2), "local_epochs must be 1"),
+    (dict(momentum=0.9), "momentum and mu must be 0"),
+    (dict(mu=0.1), "momentum and mu must be 0"),
+    (dict(compress=lambda u: (u, 1)), "compress is not supported"),
+    (dict(aggregator=fl.weighted_mean), "secure_mean"),
+    (dict(average="weights"), "average='weights'"),
+])
+def test_record_level_distributed_noise_refuses_what_would_break_it(clients, kwargs, message):
+    options = dict(rounds=1, noise_multiplier=1.0, clip_norm=S, privacy_unit="record", noise="distributed",
+                   aggregator=fl.secure_mean, rng=0)
+    with pytest.raises(ValueError, match=message):
+        fl.fedavg(models.mlp(64, 10), clients, **{**options, **kwargs})
+
+
 def test_dp_over_secure_aggregation_gives_the_model_of_dp_over_a_plain_sum(clients):
     """The same noise draw on the same sum: secure aggregation changes what the server sees, not the model."""
     model = models.mlp(64, 10, seed=2)

@@ -38,11 +38,13 @@ from leptonkit import (
     masking,
     models,
     mpc,
+    pipeline,
+    psi,
     zkp,
 )
 
 MODULES = ("crypto", "he", "dp", "accounting", "dpsgd", "fl", "mpc", "zkp", "masking", "compress", "audit",
-           "attacks", "datasets", "models")
+           "attacks", "datasets", "models", "psi", "pipeline")
 NAMED_ERRORS = (errors.IntegrityError, errors.PrivacyBudgetExceeded, errors.InsufficientShares)
 
 # Public names that are not fuzzed here, and why (each is tested elsewhere).
@@ -53,6 +55,7 @@ EXEMPT = {
     "mpc.BeaverTriple": "a record the kit's dealer returns",
     "mpc.Share": "a record shamir_share returns",
     "zkp.SchnorrProof": "a record prove returns; verify is fuzzed with malformed proofs",
+    "zkp.BitProof": "a record prove_bit returns; verify_bit is fuzzed with malformed proofs",
     "audit.Record": "a record the log returns after verifying it",
     "audit.Checkpoint": "a record sign_head returns; from_json and verify_checkpoint are fuzzed",
     "accounting.Spend": "a ledger line the accountant builds",
@@ -61,6 +64,9 @@ EXEMPT = {
     "fl.run_on_flower": "starts Flower's engine (about 20 s a call); tests/test_fl.py -k flower",
     "dpsgd.privacy_utility": "trains one DP-SGD model per ε; its pieces are fuzzed",
     "he.PaillierPrivateKey": "built by generate_paillier_keypair from the primes it finds",
+    "psi.PSIResult": "a record intersection_cardinality returns",
+    "pipeline.Prepared": "a record preprocess returns",
+    "pipeline.PipelineReport": "a record run returns; tests/test_pipeline.py checks it against the ledger",
 }
 
 BAD = [None, float("nan"), float("inf"), -float("inf"), -1, 0, 10**400, 1e308, "x", b"x", [], [[1, [2]]], {},
@@ -97,6 +103,7 @@ def _world() -> dict:
         "clients": [(X[i * 10:(i + 1) * 10], y[i * 10:(i + 1) * 10]) for i in range(4)],
         "updates": np.random.default_rng(0).normal(size=(5, 3)),
         "checkpoint": audit.sign_head(log, signing),
+        "credit": datasets.load_credit(600, rng=0).drop(columns=["customer", "bank"]),
     }
 
 
@@ -112,6 +119,16 @@ def _calls(w: dict) -> dict:
     return {
         # crypto
         "crypto.bytes_as_image": (crypto.bytes_as_image, {"data": bytes(64), "shape": (8, 8)}),
+        "crypto.agree_key": (crypto.agree_key, {"private": crypto.generate_agreement_keypair()[0],
+                                                "peer_public": crypto.generate_agreement_keypair()[1],
+                                                "info": b"fuzz", "salt": None}),
+        "crypto.generate_agreement_keypair": (crypto.generate_agreement_keypair, {}),
+        "crypto.canonical_array_bytes": (crypto.canonical_array_bytes, {"array": np.arange(4.0)}),
+        "crypto.sign_array": (crypto.sign_array, {"array": np.arange(4.0), "private": w["signing"]}),
+        "crypto.verify_array": (crypto.verify_array, {"array": np.arange(4.0), "signature": bytes(64),
+                                                      "public": w["verifying"]}),
+        "crypto.encrypt_with_nonce_insecure": (crypto.encrypt_with_nonce_insecure, {
+            "plaintext": b"x", "key": w["key"], "nonce": bytes(12)}),
         "crypto.decrypt": (crypto.decrypt, {"token": w["token"], "key": w["key"], "associated_data": None}),
         "crypto.decrypt_array": (crypto.decrypt_array, {"token": w["array_token"], "key": w["key"]}),
         "crypto.decrypt_with_password": (crypto.decrypt_with_password, {"token": w["password_token"],
@@ -150,6 +167,14 @@ def _calls(w: dict) -> dict:
                                                   "scale": 65536}),
         "he.encrypted_sum": (he.encrypted_sum, {"vectors": [w["ciphertexts"], w["ciphertexts"]]}),
         "he.generate_paillier_keypair": (he.generate_paillier_keypair, {"bits": 2048}),
+        "he.encrypt_packed": (he.encrypt_packed, {"values": [0.5, -1.0], "public": w["paillier_public"],
+                                                  "bound": 1.0, "summands": 3, "scale": 65536}),
+        "he.decrypt_packed": (he.decrypt_packed, {"packed": he.encrypt_packed(
+            [0.5], w["paillier_public"], bound=1.0, summands=2), "private": w["paillier_private"]}),
+        "he.packing_slots": (he.packing_slots, {"bits": 2048, "bound": 1.0, "summands": 1000, "scale": 65536}),
+        "he.Randomizers": (he.Randomizers, {"key": w["paillier_public"], "count": 2}),
+        "he.PackedVector": (he.PackedVector, dict(vars(he.encrypt_packed(
+            [0.5], w["paillier_public"], bound=1.0, summands=2)))),
         # differential privacy
         "dp.dp_count": (dp.dp_count, {"values": [1, 2, 3], "epsilon": 1.0, "rng": 0}),
         "dp.dp_histogram": (dp.dp_histogram, {"values": [1.0, 2.0], "bins": [0, 1, 2, 3], "epsilon": 1.0,
@@ -199,6 +224,11 @@ def _calls(w: dict) -> dict:
             "noise_multiplier": 1.0, "sample_rate": 0.01, "steps": [10, 100], "delta": 1e-5}),
         "accounting.gaussian_composition_epsilon": (accounting.gaussian_composition_epsilon, {
             "noise_multiplier": 2.0, "k": 10, "delta": 1e-5}),
+        "accounting.gdp_epsilon": (accounting.gdp_epsilon, {"mu": 1.0, "delta": 1e-5}),
+        "accounting.zcdp_epsilon": (accounting.zcdp_epsilon, {"rho": 1.0, "delta": 1e-5}),
+        "dp.sparse_vector": (dp.sparse_vector, {"answers": [1.0, 5.0], "threshold": 3.0, "epsilon": 1.0,
+                                                "sensitivity": 1.0, "max_above": 1, "monotonic": False,
+                                                "rng": 0}),
         "accounting.noise_multiplier_for_epsilon": (accounting.noise_multiplier_for_epsilon, {
             "target_epsilon": 2.0, "sample_rate": 0.01, "steps": 100, "delta": 1e-5}),
         # DP-SGD and models
@@ -268,6 +298,16 @@ def _calls(w: dict) -> dict:
         "zkp.schnorr_respond": (zkp.schnorr_respond, {"secret": w["secret"], "nonce": 5, "challenge": 3}),
         "zkp.simulate_transcript": (zkp.simulate_transcript, {"public": w["public"], "rng": 0}),
         "zkp.verify": (zkp.verify, {"public": w["public"], "message": b"m", "proof": w["proof"]}),
+        "mpc.protocol_costs": (mpc.protocol_costs, {"n_parties": 10, "length": 100, "depth": 2, "neighbours": 4,
+                                                    "rtt_ms": 50.0, "mbit_per_s": 100.0}),
+        "zkp.fiat_shamir_challenge": (zkp.fiat_shamir_challenge, {"public": w["public"], "commitment": 4,
+                                                                  "message": b"m"}),
+        "zkp.PedersenOpening": (zkp.PedersenOpening, {"value": 1, "blinding": 5}),
+        "zkp.pedersen_commit": (zkp.pedersen_commit, {"value": 1, "rng": 0}),
+        "zkp.prove_bit": (zkp.prove_bit, {"commitment": zkp.pedersen_commit(1, rng=0)[0],
+                                          "opening": zkp.pedersen_commit(1, rng=0)[1], "message": b"m", "rng": 0}),
+        "zkp.verify_bit": (zkp.verify_bit, {"commitment": zkp.pedersen_commit(1, rng=0)[0], "message": b"m",
+                                            "proof": zkp.prove_bit(*zkp.pedersen_commit(1, rng=0), b"m", rng=0)}),
         # de-identification
         "masking.generalize": (masking.generalize, {"values": w["patients"]["postcode"], "kind": "postcode",
                                                     "width": 3}),
@@ -328,6 +368,23 @@ def _calls(w: dict) -> dict:
         "datasets.digits": (datasets.digits, {"test_size": 0.2, "random_state": 0}),
         "datasets.hospital_patients": (datasets.hospital_patients, {"register": w["register"], "n": 10, "rng": 1}),
         "datasets.town_register": (datasets.town_register, {"n": 20, "rng": 0}),
+        "datasets.load_credit": (datasets.load_credit, {"n": 200, "shared": 0.1, "missing": 0.03, "rng": 0}),
+        "datasets.load_diagnosis": (datasets.load_diagnosis, {"source": "cohort", "n": 200, "rng": 0}),
+        # psi
+        "psi.hash_to_group": (psi.hash_to_group, {"item": "K0000001"}),
+        "psi.PSIParty": (psi.PSIParty, {"items": ["a", "b"]}),
+        "psi.intersection_cardinality": (psi.intersection_cardinality, {"alice_items": ["a", "b"],
+                                                                        "bob_items": ["b", "c"]}),
+        "psi.PSIParty.count": (psi.PSIParty(["a"]).count, {"double_blinded": [4], "their_blinded": [4]}),
+        # pipeline
+        "pipeline.PrivateTrainingPipeline": (pipeline.PrivateTrainingPipeline, {
+            "n_parties": 3, "target_epsilon": 1.0, "delta": 1e-5, "privacy_unit": "record", "noise": "distributed",
+            "secure_aggregation": True, "non_iid_alpha": None, "party": None, "person": None,
+            "max_rows_per_person": 1, "rounds": 5, "batch_size": 32, "lr": 1.0, "local_epochs": 1,
+            "clip_norm": 1.0, "hidden": 8, "audit_log": None, "rng": 0}),
+        "pipeline.PrivateTrainingPipeline.preprocess": (pipeline.PrivateTrainingPipeline(
+            3, target_epsilon=1.0, rng=0).preprocess, {"df": w["credit"], "target": "default", "features": None,
+                                                      "test_size": 0.2}),
     }
 
 
@@ -345,7 +402,7 @@ def _public_names() -> list[str]:
 FUZZED = [name for name in _public_names() if name not in EXEMPT] + [
     "accounting.PrivacyAccountant.spend", "accounting.PrivacyCost.gaussian",
     "accounting.PrivacyCost.discrete_laplace", "accounting.PrivacyCost.from_record", "audit.AuditLog.append",
-    "audit.Checkpoint.from_json"]
+    "audit.Checkpoint.from_json", "psi.PSIParty.count", "pipeline.PrivateTrainingPipeline.preprocess"]
 
 
 def test_every_public_function_is_fuzzed_or_exempt_with_a_reason():
