@@ -121,8 +121,12 @@ BANKS = ("Northbank", "Harbour Bank", "Riverside Credit", "Hills Savings")
 _BANK_SHARE = (0.4, 0.3, 0.2, 0.1)                   # how the customers divide among the banks
 _BANK_INCOME = (0.25, 0.0, -0.15, -0.35)             # covariate shift: log-income offset by bank
 _BANK_INTERCEPT = (-0.4, 0.0, 0.3, 0.6)              # label shift: each bank's baseline default risk
-_BANK_REGIONS = ((0.3, 0.1, 0.2, 0.1, 0.1, 0.1, 0.05, 0.05), (0.05, 0.1, 0.1, 0.05, 0.4, 0.2, 0.05, 0.05),
-                 (0.05, 0.05, 0.1, 0.1, 0.1, 0.1, 0.1, 0.4), (0.05, 0.2, 0.05, 0.1, 0.05, 0.05, 0.45, 0.05))
+# Regional lenders: each bank lends in a few of the eight regions and hardly at all in the rest
+# (rows sum to 1; order as REGIONS), so a bank alone has not seen how default varies elsewhere.
+_BANK_REGIONS = ((0.4, 0.05, 0.3, 0.15, 0.08, 0.01, 0.005, 0.005), (0.01, 0.15, 0.04, 0.01, 0.45, 0.3, 0.02, 0.02),
+                 (0.005, 0.02, 0.005, 0.2, 0.02, 0.05, 0.2, 0.5), (0.01, 0.39, 0.01, 0.02, 0.01, 0.01, 0.5, 0.05))
+#: Each region's offset to the logit of default (local economies differ).
+REGION_RISK = (-0.7, 0.5, -0.4, 0.6, 0.0, 0.3, 0.9, -0.2)
 EMPLOYMENT = ("salaried", "self-employed", "retired", "student")
 #: The logistic model ``load_credit`` draws default from: logit P(default) = intercept(bank) + Σ wᵢ xᵢ.
 CREDIT_MODEL = {"intercept": -3.9, "log_income_vs_median": -0.9, "debt_to_income": 3.0,
@@ -137,13 +141,14 @@ def load_credit(n: int = 22_000, *, shared: float = 0.1, missing: float = 0.03, 
     a fraction ``shared`` of them also hold a loan at a second bank, which adds a row with the
     same ``customer`` id and the same person behind it (notebook 11 counts them with a private
     set intersection). The banks differ by covariate shift (income level, region mix) and by
-    label shift (baseline risk), as real lenders with different markets do.
+    label shift (baseline risk), as real lenders with different markets do; each lends mostly in
+    a few regions, and regions differ in risk (:data:`REGION_RISK`).
 
     Columns: ``customer``, ``bank``, ``age`` (18–85), ``region``, ``employment``, ``income``
     (EUR a year, log-normal; a fraction ``missing`` is NaN — not reported), ``debt_to_income``
     (Beta(2, 5)), ``utilisation`` (credit-line use, Beta(1.5, 3)), ``delinquencies`` (past
     arrears, Poisson) and ``default`` (0/1). Default is Bernoulli(sigmoid(logit)) with
-    logit = intercept + bank offset + :data:`CREDIT_MODEL`'s weights times the features
+    logit = intercept + bank offset + region offset + :data:`CREDIT_MODEL`'s weights times the features
     (income as log(income / 30 000)). Same seed → identical frame. Nobody real is in it.
     """
     n = check_int(n, "n", low=100, high=2_000_000)
@@ -164,7 +169,7 @@ def load_credit(n: int = 22_000, *, shared: float = 0.1, missing: float = 0.03, 
     utilisation = g.beta(1.5, 3, n)
     delinquencies = g.poisson(0.3 + 0.8 * utilisation)
     m = CREDIT_MODEL
-    logit = (m["intercept"] + np.asarray(_BANK_INTERCEPT)[bank]
+    logit = (m["intercept"] + np.asarray(_BANK_INTERCEPT)[bank] + np.asarray(REGION_RISK)[region]
              + m["log_income_vs_median"] * np.log(income / 30_000)
              + m["debt_to_income"] * dti + m["utilisation"] * utilisation + m["delinquencies"] * delinquencies
              + m["age_per_decade_over_40"] * (age - 40) / 10 + m["self-employed"] * (employment == 1)

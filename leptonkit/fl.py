@@ -820,13 +820,12 @@ def _clipped_gradient_sums(forward: Callable, flat: torch.Tensor, names: list[st
         return loss_fn(forward(params, x.unsqueeze(0)), target.unsqueeze(0)).sum()
 
     per_record = vmap(torch.func.grad(loss_of_one), in_dims=(None, 0, 0))
+    clients, rows = (torch.as_tensor(i) for i in np.nonzero(take))   # every party's sample in one batch
     sums = torch.zeros((K, flat.numel()), dtype=torch.float64)
-    for k in range(K):
-        rows = torch.as_tensor(np.flatnonzero(take[k]))
-        if len(rows):
-            grads = per_record(flat, X[k, rows], y[k, rows])
-            factor = (C / (grads.norm(dim=1) + 1e-6)).clamp(max=1.0)
-            sums[k] = (factor[:, None] * grads).sum(0).double()
+    if len(rows):
+        grads = per_record(flat, X[clients, rows], y[clients, rows])
+        factor = (C / (grads.norm(dim=1) + 1e-6)).clamp(max=1.0)
+        sums.index_add_(0, clients, (factor[:, None] * grads).double())
     return sums.numpy()
 
 
@@ -937,19 +936,9 @@ def _flower_local_update(model: nn.Module, X: torch.Tensor, y: torch.Tensor, set
     return get_weights(trained.model)
 
 
-def _secaggplus_when_asked(msg: Any, context: Any, call_next: Callable) -> Any:
-    """Flower's ``secaggplus_mod`` on the messages of a SecAgg+ run, the plain handler on the others."""
-    from flwr.client.mod import secaggplus_mod
-    from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS
-
-    if RECORD_KEY_CONFIGS in msg.content.config_records:
-        return secaggplus_mod(msg, context, call_next)
-    return call_next(msg, context)
-
-
 def flower_client_app(make_model: Callable[[Any], nn.Module],
                       load_data: Callable[[Any], tuple[Any, Any]], *, run_config: Any = None) -> Any:
-    """Flower's ``ClientApp`` whose training is this module's local training.
+    """Flower's ``ClientApp`` whose training is this module's local training (:func:`flower_train`).
 
     Parameters
     ----------
@@ -965,48 +954,69 @@ def flower_client_app(make_model: Callable[[Any], nn.Module],
     Returns
     -------
     flwr.clientapp.ClientApp
-        Its ``@app.train()`` handler answers Flower's Message API (``ArrayRecord`` in, ``ArrayRecord``
-        and ``MetricRecord`` out). A SecAgg+ run reaches it through Flower's ``secaggplus_mod``,
-        which in Flower 1.42 speaks the older ``FitIns``/``FitRes`` layout, so that one path reads and
-        answers that layout (``flwr.compat``).
+        Its ``@app.train()`` handler answers Flower's Message API; SecAgg+ messages go through
+        Flower's ``secaggplus_mod`` first. ``flower_app/leptonkit_flower/client_app.py`` builds the
+        same app with the imports deferred, so that SecAgg+'s key-exchange stages start no torch.
     """
-    from flwr.app import ArrayRecord, Message, MetricRecord, RecordDict
     from flwr.clientapp import ClientApp
-    from flwr.common import Code, FitRes, Status, ndarrays_to_parameters, parameters_to_ndarrays
-    from flwr.compat.common import recorddict_compat as compat
 
     if not callable(make_model) or not callable(load_data):
         raise TypeError("make_model and load_data must be callable")
     app = ClientApp()
 
     @app.train(mods=[_secaggplus_when_asked])
-    def train(msg: Message, context: Any) -> Message:
-        config = dict(context.run_config) if run_config is None else dict(run_config)
-        settings = _flower_settings(config)
-        X, y = as_tensors(*load_data(context))
-        partition_id = int(context.node_config.get("partition-id", 0))
-        legacy = "fitins.parameters" in msg.content.array_records
-        if legacy:   # SecAgg+ (see the docstring)
-            fitins = compat.recorddict_to_fitins(msg.content, keep_input=True)
-            weights = parameters_to_ndarrays(fitins.parameters)
-            server_round = int(fitins.config["server-round"])
-        else:
-            weights = msg.content["arrays"].to_numpy_ndarrays()
-            server_round = int(msg.content["config"]["server-round"])
-        model = make_model(config)
-        set_weights(model, weights)
-        updated = _flower_local_update(model, X, y, settings, partition_id, server_round)
-        # central DP divides the noisy sum by the fixed C·K (McMahan et al. 2018): equal weights
-        weight = 1 if settings.noise == "central" else len(X)
-        if legacy:
-            fitres = FitRes(status=Status(Code.OK, ""), parameters=ndarrays_to_parameters(updated),
-                            num_examples=weight, metrics={})
-            return Message(compat.fitres_to_recorddict(fitres, keep_input=False), reply_to=msg)
-        content = RecordDict({"arrays": ArrayRecord(updated),
-                              "metrics": MetricRecord({"num-examples": weight})})
-        return Message(content, reply_to=msg)
+    def train(msg: Any, context: Any) -> Any:
+        return flower_train(msg, context, make_model=make_model, load_data=load_data, run_config=run_config)
 
     return app
+
+
+def _secaggplus_when_asked(msg: Any, context: Any, call_next: Callable) -> Any:
+    """A Flower mod: ``secaggplus_mod`` on the messages of a SecAgg+ run, the handler on the others."""
+    from flwr.client.mod import secaggplus_mod
+    from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS
+
+    if RECORD_KEY_CONFIGS in msg.content.config_records:
+        return secaggplus_mod(msg, context, call_next)
+    return call_next(msg, context)
+
+
+def flower_train(msg: Any, context: Any, *, make_model: Callable[[Any], nn.Module],
+                 load_data: Callable[[Any], tuple[Any, Any]], run_config: Any = None) -> Any:
+    """A ``ClientApp``'s train handler: the global weights in, this client's locally trained weights out.
+
+    Message API: ``msg.content["arrays"]`` (an ``ArrayRecord``) and ``["config"]["server-round"]``
+    in; ``ArrayRecord`` and ``MetricRecord({"num-examples": n_k})`` out (weight 1 with central
+    noise: DP-FedAvg divides by the fixed C·K, McMahan et al. 2018). Flower 1.42's
+    ``secaggplus_mod`` speaks the older ``FitIns``/``FitRes`` layout, so a SecAgg+ message is read
+    and answered in that layout (``flwr.compat``).
+    """
+    from flwr.app import ArrayRecord, Message, MetricRecord, RecordDict
+    from flwr.common import Code, FitRes, Status, ndarrays_to_parameters, parameters_to_ndarrays
+    from flwr.compat.common import recorddict_compat as compat
+
+    config = dict(context.run_config) if run_config is None else dict(run_config)
+    settings = _flower_settings(config)
+    X, y = as_tensors(*load_data(context))
+    partition_id = int(context.node_config.get("partition-id", 0))
+    legacy = "fitins.parameters" in msg.content.array_records
+    if legacy:
+        fitins = compat.recorddict_to_fitins(msg.content, keep_input=True)
+        weights = parameters_to_ndarrays(fitins.parameters)
+        server_round = int(fitins.config["server-round"])
+    else:
+        weights = msg.content["arrays"].to_numpy_ndarrays()
+        server_round = int(msg.content["config"]["server-round"])
+    model = make_model(config)
+    set_weights(model, weights)
+    updated = _flower_local_update(model, X, y, settings, partition_id, server_round)
+    weight = 1 if settings.noise == "central" else len(X)
+    if legacy:
+        fitres = FitRes(status=Status(Code.OK, ""), parameters=ndarrays_to_parameters(updated),
+                        num_examples=weight, metrics={})
+        return Message(compat.fitres_to_recorddict(fitres, keep_input=False), reply_to=msg)
+    content = RecordDict({"arrays": ArrayRecord(updated), "metrics": MetricRecord({"num-examples": weight})})
+    return Message(content, reply_to=msg)
 
 
 def flower_server_app(make_model: Callable[[Any], nn.Module], *,
@@ -1116,7 +1126,8 @@ def _flower_secaggplus(grid: Any, context: Any, model: nn.Module, settings: _Flo
     strategy: Any = CountingFedAvg(fraction_fit=settings.fraction, fraction_evaluate=0.0,
                                    min_fit_clients=settings.per_round, min_available_clients=settings.nodes,
                                    initial_parameters=ndarrays_to_parameters(get_weights(model)),
-                                   evaluate_fn=evaluate_fn)
+                                   evaluate_fn=evaluate_fn,
+                                   on_fit_config_fn=lambda server_round: {"server-round": server_round})
     if settings.noise == "central":
         strategy = DifferentialPrivacyClientSideFixedClipping(
             strategy, noise_multiplier=settings.noise_multiplier, clipping_norm=settings.clip_norm,
@@ -1155,6 +1166,13 @@ def run_on_flower(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, round
     K = len(data)
     if noise_multiplier is not None and noise is None:
         noise = "central"
+    if noise is not None and noise not in FLOWER_NOISE[1:]:
+        raise ValueError(f"noise must be one of {FLOWER_NOISE[1:]} or None, got {noise!r}")
+    if noise is not None and (clip_norm is None or noise_multiplier is None):
+        raise ValueError(f"noise={noise!r} needs clip_norm and noise_multiplier: the Gaussian noise "
+                         f"σ = noise_multiplier·clip_norm is calibrated to updates clipped to clip_norm")
+    if not isinstance(secure_aggregation, bool):
+        raise TypeError(f"secure_aggregation must be True or False, got {secure_aggregation!r}")
     run_config = {
         "num-server-rounds": rounds, "fraction-train": per_round / K,
         "local-epochs": check_int(local_epochs, "local_epochs", low=1, high=10_000),

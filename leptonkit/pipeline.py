@@ -241,6 +241,7 @@ class PrivateTrainingPipeline:
             raise TypeError(f"audit_log must be a path, an AuditLog or None, got {type(audit_log).__name__}")
         self._audit_log = audit_log
         self._generator = as_generator(rng)
+        self._plans: dict[tuple, dict] = {}
 
     # --- 1. validate and preprocess --------------------------------------------------------------
 
@@ -293,7 +294,9 @@ class PrivateTrainingPipeline:
             raise ValueError(f"target column {target!r} has one class only; a classifier needs both")
         kinds = self._kinds(df, features)
 
-        g = self._generator
+        # A child stream, never the caller's seed itself: a frame generated with the same seed would
+        # otherwise line its first columns up with the split (seed 0 for both put one bank in the test set).
+        g = self._generator.spawn(1)[0]
         rows = np.arange(len(df))
         groups = df[self.person].to_numpy() if self.person is not None else rows
         unique, group_index = np.unique(groups.astype(str), return_inverse=True)
@@ -418,6 +421,12 @@ class PrivateTrainingPipeline:
         rounds = self.rounds if rounds is None else rounds
         everyone = np.array([len(X) for X, _ in parties])
         remaining = everyone if survivors is None else np.array([len(X) for X, _ in survivors])
+        key = (tuple(everyone), tuple(remaining), rounds)
+        if key not in self._plans:   # calibrating σ takes seconds: each federation is planned once
+            self._plans[key] = self._plan(everyone, remaining, rounds)
+        return dict(self._plans[key])
+
+    def _plan(self, everyone: np.ndarray, remaining: np.ndarray, rounds: int) -> dict:
         k = self.max_rows_per_person if self.privacy_unit == "person" else 1
         eps_unit, delta_unit = self.target_epsilon / k, self.delta
         if k > 1:  # group privacy for k rows (Vadhan 2017, Lemma 2.2): (kε, k e^{(k−1)ε} δ)

@@ -70,6 +70,19 @@ def test_test_rows_never_reach_the_preprocessing_fits(credit):
     assert first.fitted["mean"][first.fitted["numeric"].index("income")] == pytest.approx(income.mean())
 
 
+def test_the_split_is_independent_of_a_frame_drawn_with_the_same_seed(credit):
+    """load_credit(rng=0) and a pipeline with rng=0 start from the same seed; the held-out rows must still be
+    a random fifth of every bank (binomial: ±4 standard errors of the share)."""
+    frame = credit.copy()
+    pipe = pipeline.PrivateTrainingPipeline(4, target_epsilon=1.0, privacy_unit="person", person="customer",
+                                            party="bank", rng=0)
+    prepared = pipe.preprocess(frame, target="default")
+    held_out = frame.index.isin(prepared.test_index)
+    for bank, rows in frame.groupby("bank").groups.items():
+        share, n = held_out[frame.index.isin(rows)].mean(), len(rows)
+        assert abs(share - 0.2) < 4 * np.sqrt(0.2 * 0.8 / n), bank
+
+
 def test_person_level_bounds_rows_and_splits_by_person(credit):
     frame = credit.copy()
     pipe = pipeline.PrivateTrainingPipeline(
