@@ -13,7 +13,9 @@
 - **Gradient inversion** (Zhu et al. 2019): one client's gradient gives its input back (stopped
   by DP noise, or by secure aggregation of many clients, so the server sees only a sum).
 - **Model poisoning**: a client sends a scaled, sign-flipped update (resisted by ``fl``'s
-  coordinate median and trimmed mean).
+  coordinate median and trimmed mean) — and **ALIE** (Baruch et al. 2019), "a little is
+  enough": colluding clients send the round's mean shifted by z standard deviations in every
+  coordinate, inside the honest spread, which a coordinate median does not resist.
 
 The naive sampler lives here, and only here, under a name that says what it is.
 """
@@ -31,6 +33,8 @@ from . import dp
 from ._checks import RNG, as_generator, check_int, check_real
 
 __all__ = [
+    "alie_poisoning",
+    "alie_z_max",
     "client_gradient",
     "differencing_attack",
     "differencing_success_rate",
@@ -385,6 +389,68 @@ def model_poisoning(aggregator: Any, *, attackers: Sequence[int], scale: float =
         return aggregator(updates, weights, clients)
 
     return poisoned
+
+
+def alie_z_max(n_clients: int, n_attackers: int) -> float:
+    """ALIE's z_max (Baruch et al. 2019, section 3): how many standard deviations the lie may shift.
+
+    With n clients of which m collude, s = ⌊n/2 + 1⌋ − m honest clients must side with the
+    attackers for them to hold a majority; z_max = Φ⁻¹((n − s)/n) is the shift beyond which
+    fewer than s honest values lie, under a normal model of the honest values. With s ≤ 0 the
+    attackers are a majority already and s is taken as 1.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``n_clients`` < 2 or ``n_attackers`` is outside [0, n_clients].
+    """
+    from statistics import NormalDist
+
+    n = check_int(n_clients, "n_clients", low=2, high=10**9)
+    m = check_int(n_attackers, "n_attackers", low=0, high=n)
+    s = max(math.floor(n / 2 + 1) - m, 1)
+    return float(NormalDist().inv_cdf((n - s) / n))
+
+
+def alie_poisoning(aggregator: Any, *, attackers: Sequence[int], z: float | None = None) -> Any:
+    """Wrap an ``fl`` aggregator so that the ``attackers`` send ALIE's lie (Baruch et al. 2019).
+
+    Each round, every attacker among the round's clients replaces its update by μ − zσ, where μ
+    and σ are the per-coordinate mean and standard deviation of that round's honest updates
+    (what the paper assumes the colluders know or estimate; this is its strongest form). Each
+    coordinate of the lie lies within the honest spread, so the coordinate median and the
+    trimmed mean keep it; but all attackers push every coordinate the same way, so the
+    aggregate moves a fraction of σ against the honest direction every round. ``z`` defaults
+    to :func:`alie_z_max` for the round's n and m. A plain mean moves only by (m/n)·zσ.
+
+    Threat model: the attackers collude and see the round's honest updates (or their
+    statistics); the server sees every update (no secure aggregation) and applies ``aggregator``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``aggregator`` is not callable, ``attackers`` is not a collection of client ids ≥ 0,
+        or ``z`` is not a finite number in [0, 100].
+    """
+    if not callable(aggregator):
+        raise TypeError(f"aggregator must be callable, got {type(aggregator).__name__}")
+    attackers = frozenset(_whole_numbers(attackers, "attackers", low=0))
+    if z is not None:
+        z = check_real(z, "z", low=0.0, high=100.0)
+
+    def alie(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
+        bad = np.isin(clients, list(attackers))
+        m = int(bad.sum())
+        if m == 0 or len(clients) < 2:
+            return aggregator(updates, weights, clients)
+        shift = alie_z_max(len(clients), m) if z is None else z
+        lie = updates.mean(axis=0) - shift * updates.std(axis=0)
+        updates = updates.copy()
+        updates[bad] = lie
+        return aggregator(updates, weights, clients)
+
+    alie.__name__ = f"alie({getattr(aggregator, '__name__', type(aggregator).__name__)})"
+    return alie
 
 
 # --- argument checks shared by the attacks ---------------------------------------------------

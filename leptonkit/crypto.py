@@ -1,9 +1,10 @@
-"""Encryption, hashing, signatures and password-based keys, built on ``cryptography`` alone.
+"""Encryption, key agreement, hashing, signatures and password-based keys, on ``cryptography`` alone.
 
-Nothing here is a home-made primitive: AES-GCM, RSA-OAEP, SHA-256, HMAC, Ed25519 and scrypt
-come from pyca/cryptography; this module chooses safe settings, checks arguments at the door
+Nothing here is a home-made primitive: AES-GCM, RSA-OAEP, X25519, HKDF, SHA-256, HMAC, Ed25519
+and scrypt come from pyca/cryptography; this module chooses safe settings, checks arguments at the door
 and turns every way a token can be bad into one ``IntegrityError``. The insecure ECB demo that
-notebook 01 needs lives at the bottom, under a name nobody calls by accident.
+and GCM-with-a-repeated-nonce demos that notebook 01 needs live at the bottom, under names
+nobody calls by accident.
 Neighbours: ``he`` (computing on ciphertexts), ``mpc`` (secret sharing), ``audit`` (hash chains).
 
 Keys, nonces and salts come from the OS CSPRNG (``os.urandom``); no function here takes a seed.
@@ -27,10 +28,11 @@ from typing import Any
 import numpy as np
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac, padding
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ._checks import as_bytes, check_int, check_real
@@ -38,7 +40,9 @@ from .errors import IntegrityError
 
 __all__ = [
     "IntegrityError",
+    "agree_key",
     "bytes_as_image",
+    "canonical_array_bytes",
     "decrypt",
     "decrypt_array",
     "decrypt_with_password",
@@ -47,8 +51,10 @@ __all__ = [
     "ecb_encrypt_insecure",
     "encrypt",
     "encrypt_array",
+    "encrypt_with_nonce_insecure",
     "encrypt_with_password",
     "expected_crack_seconds",
+    "generate_agreement_keypair",
     "generate_key",
     "generate_rsa_keypair",
     "generate_signing_keypair",
@@ -58,8 +64,10 @@ __all__ = [
     "seal",
     "sha256",
     "sign",
+    "sign_array",
     "unseal",
     "verify",
+    "verify_array",
     "verify_hmac",
 ]
 
@@ -76,12 +84,24 @@ SALT_BYTES = 16
 _TAMPERED = "authentication failed: wrong key, wrong associated data, or tampered/truncated data"
 
 
-# --- AES-256-GCM ------------------------------------------------------------------------------
+# --- AES-GCM ----------------------------------------------------------------------------------
 
 
-def generate_key() -> bytes:
-    """Return a fresh random 256-bit AES key from the OS CSPRNG."""
-    return AESGCM.generate_key(bit_length=256)
+def generate_key(bits: int = 256) -> bytes:
+    """Return a fresh random AES key of ``bits`` bits (128, 192 or 256) from the OS CSPRNG.
+
+    AES takes all three key sizes (FIPS 197), and so does GCM (NIST SP 800-38D, section 5.1);
+    the kit's default is 256.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``bits`` is not one of the ints 128, 192, 256.
+    """
+    bits = check_int(bits, "bits", low=128, high=256)
+    if bits not in (128, 192, 256):
+        raise ValueError(f"bits must be 128, 192 or 256 (AES key sizes), got {bits}")
+    return AESGCM.generate_key(bit_length=bits)
 
 
 def encrypt(plaintext: bytes, key: bytes, *, associated_data: bytes | None = None) -> bytes:
@@ -169,12 +189,7 @@ def encrypt_array(array: np.ndarray, key: bytes, *, associated_data: bytes | Non
     ValueError
         If ``key`` is not 16, 24 or 32 bytes long.
     """
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"array must be a numpy.ndarray, got {type(array).__name__}")
-    dtype = array.dtype
-    if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or not _ARRAY_DTYPE.fullmatch(dtype.str):
-        raise TypeError("array must have a bool, numeric, datetime or fixed-size string dtype "
-                        f"(object, structured and void dtypes are refused), got dtype={dtype}")
+    dtype = _array_dtype(array)
     aad = _optional_bytes(associated_data, "associated_data")
     _aesgcm(key)  # check the key before the copy below
     header = json.dumps({"dtype": dtype.str, "shape": list(array.shape)}).encode()
@@ -214,6 +229,17 @@ def decrypt_array(token: bytes, key: bytes, *, associated_data: bytes | None = N
         return np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
     except (ValueError, TypeError, KeyError, RecursionError):
         raise IntegrityError(_TAMPERED) from None
+
+
+def _array_dtype(array: Any) -> np.dtype:
+    """``array``'s dtype if it is a numpy array whose bytes, dtype and shape say all it holds."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"array must be a numpy.ndarray, got {type(array).__name__}")
+    dtype = array.dtype
+    if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or not _ARRAY_DTYPE.fullmatch(dtype.str):
+        raise TypeError("array must have a bool, numeric, datetime or fixed-size string dtype "
+                        f"(object, structured and void dtypes are refused), got dtype={dtype}")
+    return dtype
 
 
 def _array_header(header: bytes) -> tuple[np.dtype, tuple[int, ...]]:
@@ -266,7 +292,13 @@ def seal(plaintext: bytes, public: rsa.RSAPublicKey) -> bytes:
 
     A fresh AES-256 data key encrypts the message with AES-GCM; RSA-OAEP (SHA-256) wraps the
     data key. The wrapped key is authenticated as associated data, so swapping it is caught.
-    RSA alone can encrypt only a few hundred bytes; this is how PGP, CMS and TLS use it.
+    RSA alone can encrypt only a few hundred bytes; this is how OpenPGP (RFC 4880) and CMS
+    (RFC 5652) use it. (TLS 1.3 has no RSA key transport: its keys come from an ephemeral
+    (EC)DHE exchange, RFC 8446 — see :func:`agree_key`.)
+
+    What it does not defend: anyone can seal to ``public``, so an envelope says nothing about its
+    sender (sign it, :func:`sign`, to prove that); and ``public`` must itself be authenticated —
+    seal to a key an attacker substituted and the attacker reads the message.
     Layout: ``b"LKS1" || wrapped-key length (2 bytes) || wrapped key || AES-GCM token``.
 
     Raises
@@ -367,6 +399,126 @@ def verify(message: bytes, signature: bytes, public: ed25519.Ed25519PublicKey) -
     except InvalidSignature:
         return False
     return True
+
+
+_SIGNED_ARRAY_CONTEXT = b"leptonkit signed array v1\x00"
+
+
+def canonical_array_bytes(array: np.ndarray) -> bytes:
+    """The one byte string that stands for ``array``: what :func:`sign_array` signs.
+
+    Layout: ``b"leptonkit signed array v1\\x00" || header length (4 bytes, big-endian) ||
+    JSON header {"dtype", "shape"} (sorted keys, no spaces) || the values in C order``, with
+    multi-byte values little-endian whatever the array's byte order. ``array.tobytes()`` alone
+    drops the dtype and the shape: the same bytes read as float16, or as a (64, 10) matrix
+    instead of (10, 64), are another model. Here they are part of what is signed, and the
+    context string keeps a signed array from passing for any other signed message.
+
+    Raises
+    ------
+    TypeError
+        If ``array`` is not a numpy array of a bool, numeric, datetime or fixed-size string dtype.
+    """
+    dtype = _array_dtype(array)
+    if dtype.byteorder not in ("|", "<"):   # one encoding per value: little-endian
+        dtype = dtype.newbyteorder("<")
+    header = json.dumps({"dtype": dtype.str, "shape": list(array.shape)}, sort_keys=True,
+                        separators=(",", ":")).encode()
+    values = np.ascontiguousarray(array, dtype=dtype).tobytes()
+    return _SIGNED_ARRAY_CONTEXT + struct.pack(">I", len(header)) + header + values
+
+
+def sign_array(array: np.ndarray, private: ed25519.Ed25519PrivateKey) -> bytes:
+    """Return the Ed25519 signature of ``array``'s values, dtype and shape (:func:`canonical_array_bytes`).
+
+    A verifier who gets the same values with another dtype or shape sees the signature fail.
+
+    Example
+    -------
+    >>> private, public = generate_signing_keypair()
+    >>> weights = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> signature = sign_array(weights, private)
+    >>> verify_array(weights, signature, public), verify_array(weights.reshape(3, 2), signature, public)
+    (True, False)
+    """
+    if not isinstance(private, ed25519.Ed25519PrivateKey):
+        raise TypeError(f"private must be an Ed25519 private key, got {type(private).__name__}")
+    return private.sign(canonical_array_bytes(array))
+
+
+def verify_array(array: np.ndarray, signature: bytes, public: ed25519.Ed25519PublicKey) -> bool:
+    """Return whether ``signature`` is :func:`sign_array`'s signature of ``array`` (values, dtype, shape)."""
+    if not isinstance(public, ed25519.Ed25519PublicKey):
+        raise TypeError(f"public must be an Ed25519 public key, got {type(public).__name__}")
+    message = canonical_array_bytes(array)
+    try:
+        public.verify(bytes(as_bytes(signature, "signature")), message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+# --- key agreement (X25519, RFC 7748; HKDF, RFC 5869) --------------------------------------
+
+AGREED_KEY_BYTES = 32
+_MAX_INFO_BYTES = 1024
+
+
+def generate_agreement_keypair() -> tuple[x25519.X25519PrivateKey, x25519.X25519PublicKey]:
+    """Return a fresh X25519 ``(private, public)`` key-agreement pair (RFC 7748) from the OS CSPRNG."""
+    private = x25519.X25519PrivateKey.generate()
+    return private, private.public_key()
+
+
+def agree_key(private: x25519.X25519PrivateKey, peer_public: x25519.X25519PublicKey, *,
+              info: bytes, salt: bytes | None = None) -> bytes:
+    """The 32-byte AES-256 key two parties compute, each from its own private key and the other's public.
+
+    X25519 (RFC 7748, section 6.1) gives both sides the same 32-byte shared secret; those bytes
+    are a curve point's coordinate, not a uniformly random key, so HKDF-SHA256 (RFC 5869)
+    extracts a key from them (with ``salt``, if any) and binds it to ``info`` — what the key is
+    for, e.g. ``b"St. Lumen -> university, lab results, v1"``: another ``info`` gives an
+    unrelated key. Both sides must pass the same ``info`` and ``salt``.
+
+    What this does not defend: the public keys are not authenticated. Someone in the middle who
+    swaps in a public key of their own agrees one key with each side and reads everything.
+    Authenticate the peer's public key first — a signature by a key you already trust, a
+    certificate, a fingerprint compared in person; TLS 1.3 signs the handshake transcript with
+    the certificate's key (RFC 8446, section 4.4.3).
+
+    Raises
+    ------
+    TypeError
+        If a key is not an X25519 key of the right kind, or ``info``/``salt`` is not bytes-like.
+    ValueError
+        If ``info`` is empty or over 1024 bytes, or the shared secret is all zeros (a peer
+        public key of small order, which RFC 7748 section 6.1 says to refuse).
+
+    Example
+    -------
+    >>> hospital, hospital_public = generate_agreement_keypair()
+    >>> university, university_public = generate_agreement_keypair()
+    >>> mine = agree_key(hospital, university_public, info=b"demo")
+    >>> mine == agree_key(university, hospital_public, info=b"demo")
+    True
+    """
+    if not isinstance(private, x25519.X25519PrivateKey):
+        raise TypeError(f"private must be an X25519 private key, got {type(private).__name__}")
+    if not isinstance(peer_public, x25519.X25519PublicKey):
+        raise TypeError(f"peer_public must be an X25519 public key, got {type(peer_public).__name__}")
+    info = bytes(as_bytes(info, "info"))
+    if not 1 <= len(info) <= _MAX_INFO_BYTES:
+        raise ValueError(f"info must be 1 to {_MAX_INFO_BYTES} bytes saying what the key is for, "
+                         f"got {len(info)} bytes")
+    salt = None if salt is None else bytes(as_bytes(salt, "salt"))
+    try:
+        shared = private.exchange(peer_public)
+    except ValueError:   # OpenSSL refuses an all-zero result
+        shared = bytes(32)
+    if shared == bytes(32):
+        raise ValueError("peer_public is a small-order point: the shared secret is all zeros "
+                         "(RFC 7748, section 6.1); refuse this peer")
+    return HKDF(algorithm=hashes.SHA256(), length=AGREED_KEY_BYTES, salt=salt, info=info).derive(shared)
 
 
 # --- keys from passwords (scrypt, RFC 7914) ------------------------------------------------
@@ -540,7 +692,7 @@ def _finite_array(values: Any, name: str, *, low: float, high: float = np.inf,
     return arr
 
 
-# --- the ECB lesson (insecure on purpose) --------------------------------------------------
+# --- the ECB and nonce-reuse lessons (insecure on purpose) ---------------------------------
 
 
 def ecb_encrypt_insecure(data: bytes, key: bytes) -> bytes:
@@ -558,6 +710,33 @@ def ecb_encrypt_insecure(data: bytes, key: bytes) -> bytes:
     padded = padder.update(bytes(data)) + padder.finalize()
     encryptor = Cipher(algorithms.AES(bytes(key)), modes.ECB()).encryptor()
     return encryptor.update(padded) + encryptor.finalize()
+
+
+def encrypt_with_nonce_insecure(plaintext: bytes, key: bytes, nonce: bytes, *,
+                                associated_data: bytes | None = None) -> bytes:
+    """INSECURE, for the lesson only: AES-GCM under a nonce the caller chooses — and so can repeat.
+
+    Returns ``nonce || ciphertext || tag``, which :func:`decrypt` opens. GCM encrypts by XOR
+    with a CTR keystream that depends only on the key and the nonce (NIST SP 800-38D, section
+    7.1), so two messages under one key and one nonce give away the XOR of their plaintexts;
+    their two tags also give an attacker the authentication key H, and with it forgeries
+    (Joux 2006). Notebook 01 shows the first. Use :func:`encrypt`, which draws a fresh random
+    nonce for every message.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not bytes-like.
+    ValueError
+        If ``key`` is not 16, 24 or 32 bytes, or ``nonce`` is not 12 bytes.
+    """
+    data = as_bytes(plaintext, "plaintext")
+    aad = _optional_bytes(associated_data, "associated_data")
+    aead = _aesgcm(key)
+    nonce = bytes(as_bytes(nonce, "nonce"))
+    if len(nonce) != NONCE_BYTES:
+        raise ValueError(f"nonce must be {NONCE_BYTES} bytes (96 bits), got {len(nonce)} bytes")
+    return nonce + aead.encrypt(nonce, data, aad)
 
 
 def demo_image(size: int = 128) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""De-identification: pseudonyms, generalisation, suppression, k-anonymity, l-diversity, Mondrian.
+"""De-identification: pseudonyms, generalisation, suppression, k-anonymity, l-diversity, t-closeness.
 
 What these do and do not protect is the lesson of notebook 08: a keyed pseudonym hides an
 identifier from whoever lacks the key, and k-anonymity makes every record look like k − 1
@@ -17,6 +17,8 @@ References
 ----------
 L. Sweeney, *k-Anonymity: A Model for Protecting Privacy*, IJUFKS 2002.
 A. Machanavajjhala et al., *l-Diversity: Privacy Beyond k-Anonymity*, ICDE 2006 / TKDD 2007.
+N. Li, T. Li and S. Venkatasubramanian, *t-Closeness: Privacy Beyond k-Anonymity and l-Diversity*,
+ICDE 2007.
 K. LeFevre, D. DeWitt and R. Ramakrishnan, *Mondrian Multidimensional k-Anonymity*, ICDE 2006.
 J. Xu et al., *Utility-Based Anonymization Using Local Recoding*, KDD 2006 (the NCP loss).
 """
@@ -34,6 +36,7 @@ from ._checks import as_bytes, check_int
 
 __all__ = [
     "MIN_KEY_BYTES",
+    "entropy_l_diversity",
     "generalize",
     "k_anonymity",
     "k_anonymity_violations",
@@ -41,6 +44,7 @@ __all__ = [
     "mondrian",
     "pseudonymize",
     "suppress",
+    "t_closeness",
 ]
 
 MIN_KEY_BYTES = 16
@@ -194,6 +198,58 @@ def l_diversity(df: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: s
     _check_frame(df, [sensitive], "sensitive")
     distinct = _groups(df, columns)[sensitive].nunique(dropna=True)
     return max(1, int(distinct.min()))
+
+
+def _sensitive_counts(df: Any, quasi_identifiers: Any, sensitive: Any) -> tuple[pd.DataFrame, pd.Series]:
+    """Per group, the count of each (non-missing) sensitive value; and the whole table's counts."""
+    columns = _check_frame(df, quasi_identifiers, "quasi_identifiers")
+    if isinstance(sensitive, (list, tuple, set, dict)) or sensitive is None:
+        raise TypeError(f"sensitive must be one column name, got {type(sensitive).__name__}")
+    _check_frame(df, [sensitive], "sensitive")
+    keys = _groups(df, columns).ngroup()
+    values = df[sensitive]
+    present = values.notna().to_numpy()
+    table = pd.crosstab(keys[present], values[present])
+    return table, values[present].value_counts()
+
+
+def entropy_l_diversity(df: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: str) -> float:
+    """The entropy l of ``df``: exp of the smallest Shannon entropy (in nats) of any group's sensitive values.
+
+    Machanavajjhala et al. (2007, definition 4.1): a table is entropy l-diverse when every group
+    has −Σ p(s) log p(s) ≥ log l. It is stronger than distinct l-diversity: a group with nine
+    "flu" and one "HIV" has two distinct values but entropy l ≈ 1.38, since an attacker who
+    guesses "flu" is right nine times in ten. Missing sensitive values are left out; a group with
+    none left counts as l = 1.
+    """
+    table, _ = _sensitive_counts(df, quasi_identifiers, sensitive)
+    groups = _groups(df, _check_frame(df, quasi_identifiers, "quasi_identifiers")).ngroups
+    if len(table) < groups:   # some group has only missing sensitive values
+        return 1.0
+    p = table.to_numpy(dtype=float)
+    p = p / p.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1)
+    return float(np.exp(entropy.min()))
+
+
+def t_closeness(df: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: str) -> float:
+    """The t of ``df``: the largest distance between a group's sensitive distribution and the whole table's.
+
+    Li, Li & Venkatasubramanian (2007) measure it with the Earth Mover's Distance; for a
+    categorical attribute whose values are all equally far apart it is the total variation
+    distance ½ Σ |p_group(s) − p_table(s)| (their section 4.2), which this returns — 0 when
+    every group looks like the table, up to 1. Small t stops the skewness attack (a group where
+    a rare diagnosis is common) that distinct l-diversity allows. Missing sensitive values are
+    left out.
+    """
+    table, overall = _sensitive_counts(df, quasi_identifiers, sensitive)
+    if table.empty:
+        return 0.0
+    q = (overall / overall.sum()).reindex(table.columns).to_numpy(dtype=float)
+    p = table.to_numpy(dtype=float)
+    p = p / p.sum(axis=1, keepdims=True)
+    return float(0.5 * np.abs(p - q).sum(axis=1).max())
 
 
 def mondrian(df: pd.DataFrame, quasi_identifiers: Sequence[str], k: int) -> tuple[pd.DataFrame, float]:

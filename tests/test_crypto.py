@@ -568,3 +568,141 @@ def test_fuzz_password_tokens():
     # a service that opens strangers' tokens caps their cost; here 2**12, to keep the fuzz quick
     _fuzz(token, lambda t: crypto.decrypt_with_password(t, "correct horse", max_log2_n=12), seed=4)
     assert time.perf_counter() - start < 10
+
+
+# --- AES key sizes, key agreement, signed arrays, the nonce-reuse lesson ------------------------
+
+
+@pytest.mark.parametrize("bits", [128, 192, 256])
+def test_generate_key_gives_every_aes_key_size_and_gcm_takes_it(bits):
+    key = crypto.generate_key(bits)
+    assert len(key) == bits // 8
+    assert crypto.decrypt(crypto.encrypt(b"x", key), key) == b"x"
+
+
+@pytest.mark.parametrize("bits", [0, 64, 129, 255, 512, 2**70])
+def test_generate_key_refuses_other_sizes_naming_bits(bits):
+    with pytest.raises(ValueError, match="bits"):
+        crypto.generate_key(bits)
+
+
+def test_x25519_matches_rfc7748_section_6_1_and_hkdf_matches_rfc5869():
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    alice = x25519.X25519PrivateKey.from_private_bytes(bytes.fromhex(
+        "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
+    bob = x25519.X25519PrivateKey.from_private_bytes(bytes.fromhex(
+        "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"))
+    shared = bytes.fromhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
+    assert alice.exchange(bob.public_key()) == shared
+    # HKDF-SHA256 (RFC 5869, section 2) written out with the standard library, as a reference
+    info, salt = b"St. Lumen -> university", b"salt"
+    prk = std_hmac.new(salt, shared, hashlib.sha256).digest()
+    okm = std_hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+    assert crypto.agree_key(alice, bob.public_key(), info=info, salt=salt) == okm
+    assert crypto.agree_key(bob, alice.public_key(), info=info, salt=salt) == okm
+    no_salt = std_hmac.new(bytes(32), shared, hashlib.sha256).digest()   # RFC 5869: salt = HashLen zeros
+    assert crypto.agree_key(alice, bob.public_key(), info=info) == std_hmac.new(
+        no_salt, info + b"\x01", hashlib.sha256).digest()
+
+
+def test_agreed_keys_match_pairwise_and_differ_by_peer_and_purpose():
+    (a, a_pub), (b, b_pub), (_c, c_pub) = (crypto.generate_agreement_keypair() for _ in range(3))
+    ab = crypto.agree_key(a, b_pub, info=b"lab results")
+    assert ab == crypto.agree_key(b, a_pub, info=b"lab results") and len(ab) == 32
+    assert ab != crypto.agree_key(a, c_pub, info=b"lab results")     # another peer, another key
+    assert ab != crypto.agree_key(a, b_pub, info=b"model updates")    # another purpose, another key
+    token = crypto.encrypt(b"HbA1c 6.1 %", ab)
+    assert crypto.decrypt(token, crypto.agree_key(b, a_pub, info=b"lab results")) == b"HbA1c 6.1 %"
+
+
+def test_agree_key_refuses_a_small_order_peer_and_bad_arguments():
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    private, public = crypto.generate_agreement_keypair()
+    zero = x25519.X25519PublicKey.from_public_bytes(bytes(32))   # a point of small order
+    with pytest.raises(ValueError, match="peer_public"):
+        crypto.agree_key(private, zero, info=b"x")
+    signing, verifying = crypto.generate_signing_keypair()
+    with pytest.raises(TypeError, match="private"):
+        crypto.agree_key(signing, public, info=b"x")
+    with pytest.raises(TypeError, match="peer_public"):
+        crypto.agree_key(private, verifying, info=b"x")
+    with pytest.raises(ValueError, match="info"):
+        crypto.agree_key(private, public, info=b"")
+    with pytest.raises(TypeError, match="info"):
+        crypto.agree_key(private, public, info="text")
+    with pytest.raises(TypeError, match="salt"):
+        crypto.agree_key(private, public, info=b"x", salt="text")
+
+
+def test_array_signatures_cover_values_dtype_and_shape():
+    private, public = crypto.generate_signing_keypair()
+    weights = np.random.default_rng(0).normal(size=(10, 64)).astype(np.float32)
+    signature = crypto.sign_array(weights, private)
+    assert crypto.verify_array(weights, signature, public)
+    assert crypto.verify_array(weights.copy(), signature, public)
+    # the same values in another memory layout or byte order are the same array
+    assert crypto.verify_array(np.asfortranarray(weights), signature, public)
+    assert crypto.verify_array(weights.astype(">f4"), signature, public)
+    # the same bytes as another dtype or shape are another model: tobytes() alone would not tell
+    for other in (weights.reshape(64, 10), weights.reshape(-1), weights.view(np.int32),
+                  weights.view(np.float16).reshape(10, 128), weights.astype(np.float64)):
+        assert other.tobytes() == weights.tobytes() or other.dtype != weights.dtype
+        assert not crypto.verify_array(other, signature, public)
+    changed = weights.copy()
+    changed[3, 7] = np.nextafter(changed[3, 7], np.float32(np.inf))   # one ulp
+    assert not crypto.verify_array(changed, signature, public)
+    # a signed array is not a signature of its raw bytes, nor of its canonical bytes' prefix
+    assert not crypto.verify(weights.tobytes(), signature, public)
+    assert crypto.verify(crypto.canonical_array_bytes(weights), signature, public)
+
+
+def test_canonical_array_bytes_layout():
+    data = crypto.canonical_array_bytes(np.arange(3, dtype=">i2"))
+    context = b"leptonkit signed array v1\x00"
+    assert data.startswith(context)
+    (n,) = struct.unpack(">I", data[len(context):len(context) + 4])
+    header = json.loads(data[len(context) + 4:len(context) + 4 + n])
+    assert header == {"dtype": "<i2", "shape": [3]}
+    assert data[len(context) + 4 + n:] == np.arange(3, dtype="<i2").tobytes()
+
+
+def test_array_signing_bad_inputs():
+    private, public = crypto.generate_signing_keypair()
+    with pytest.raises(TypeError, match="array"):
+        crypto.sign_array([1.0, 2.0], private)
+    with pytest.raises(TypeError, match="array"):
+        crypto.sign_array(np.array([object()]), private)
+    with pytest.raises(TypeError, match="private"):
+        crypto.sign_array(np.zeros(2), public)
+    with pytest.raises(TypeError, match="public"):
+        crypto.verify_array(np.zeros(2), bytes(64), private)
+    with pytest.raises(TypeError, match="signature"):
+        crypto.verify_array(np.zeros(2), "sig", public)
+    assert not crypto.verify_array(np.zeros(2), bytes(64), public)
+    assert not crypto.verify_array(np.zeros(2), b"short", public)
+
+
+def test_a_repeated_gcm_nonce_gives_away_the_xor_of_the_plaintexts(key):
+    nonce = bytes(12)
+    first, second = b"patient 0042: HbA1c 6.1 %", b"patient 0043: HIV positive"
+    t1 = crypto.encrypt_with_nonce_insecure(first, key, nonce)
+    t2 = crypto.encrypt_with_nonce_insecure(second, key, nonce)
+    assert crypto.decrypt(t1, key) == first and crypto.decrypt(t2, key) == second
+    c1, c2 = t1[12:-16], t2[12:-16]
+    xor = bytes(x ^ y for x, y in zip(c1, c2, strict=False))
+    assert xor == bytes(x ^ y for x, y in zip(first, second, strict=False))
+    # knowing one plaintext reads the other
+    assert bytes(x ^ y for x, y in zip(xor, first, strict=False)) == second[:len(first)]
+    # with fresh nonces the same XOR says nothing
+    f1, f2 = crypto.encrypt(first, key), crypto.encrypt(second, key)
+    assert bytes(x ^ y for x, y in zip(f1[12:-16], f2[12:-16], strict=False)) != xor
+
+
+def test_encrypt_with_nonce_insecure_checks_the_nonce(key):
+    for nonce in (b"", bytes(8), bytes(16)):
+        with pytest.raises(ValueError, match="nonce"):
+            crypto.encrypt_with_nonce_insecure(b"x", key, nonce)
+    with pytest.raises(TypeError, match="nonce"):
+        crypto.encrypt_with_nonce_insecure(b"x", key, "nonce-string")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -198,3 +200,46 @@ def test_generalize_never_quotes_the_data_it_refuses():
 def test_wrong_types_and_shapes_name_the_parameter(table, call, error, name):
     with pytest.raises(error, match=name):
         call(table)
+
+
+# --- entropy l-diversity and t-closeness ---------------------------------------------------------
+
+
+def _skewed_groups():
+    # group a: nine flu, one HIV; group b: five flu, five cold
+    return pd.DataFrame({"g": ["a"] * 10 + ["b"] * 10,
+                         "s": ["flu"] * 9 + ["HIV"] + ["flu"] * 5 + ["cold"] * 5})
+
+
+def test_entropy_l_diversity_is_exp_of_the_smallest_group_entropy():
+    df = _skewed_groups()
+    assert masking.l_diversity(df, ["g"], "s") == 2              # distinct: two values in each group
+    expected = math.exp(-(0.9 * math.log(0.9) + 0.1 * math.log(0.1)))
+    assert math.isclose(masking.entropy_l_diversity(df, ["g"], "s"), expected)   # ≈ 1.38: far from 2
+    even = pd.DataFrame({"g": ["a"] * 4, "s": ["w", "x", "y", "z"]})
+    assert math.isclose(masking.entropy_l_diversity(even, ["g"], "s"), 4.0)       # uniform: l = count
+    one = pd.DataFrame({"g": ["a", "a", "b"], "s": ["x", "x", None]})
+    assert masking.entropy_l_diversity(one, ["g"], "s") == 1.0                    # all missing: l = 1
+
+
+def test_t_closeness_is_the_largest_total_variation_distance_to_the_table():
+    df = _skewed_groups()
+    # table: flu 0.7, HIV 0.05, cold 0.25; a: (0.9, 0.1, 0) → ½(0.2 + 0.05 + 0.25); b likewise 0.25
+    assert math.isclose(masking.t_closeness(df, ["g"], "s"), 0.25)
+    same = pd.DataFrame({"g": ["a", "a", "b", "b"], "s": ["x", "y", "x", "y"]})
+    assert masking.t_closeness(same, ["g"], "s") == 0.0
+    apart = pd.DataFrame({"g": ["a", "b"], "s": ["x", "y"]})
+    assert math.isclose(masking.t_closeness(apart, ["g"], "s"), 0.5)
+
+
+def test_diversity_measures_check_their_arguments():
+    df = _skewed_groups()
+    for function in (masking.entropy_l_diversity, masking.t_closeness):
+        with pytest.raises(TypeError, match="df"):
+            function("table", ["g"], "s")
+        with pytest.raises(ValueError, match="quasi_identifiers"):
+            function(df, ["nope"], "s")
+        with pytest.raises(TypeError, match="sensitive"):
+            function(df, ["g"], ["s"])
+        with pytest.raises(ValueError, match="sensitive"):
+            function(df, ["g"], "nope")

@@ -1,6 +1,9 @@
-"""Lesson for notebooks/01_encryption.ipynb: authenticated encryption, ECB, password KDFs.
+"""Lesson for notebooks/01_encryption.ipynb: authenticated encryption, ECB, nonces, key agreement,
+signatures over a canonical encoding, password KDFs.
 
-Here: the patient record of the story, the exercise checkers 01.1–01.4 and the KDF-cost explorer.
+Here: the patient records of the story, the two tokens a nonce-reusing job leaked, the exercise
+checkers 01.1–01.6 (in notebook order: associated data, a flipped bit, ECB blocks, the
+nonce-reuse attack, the reinterpreted array, password cracking) and the KDF-cost explorer.
 """
 
 from __future__ import annotations
@@ -18,11 +21,24 @@ from leptonkit.errors import IntegrityError
 from leptonkit.exercises import NotYet, close_to, exactly, exercise
 from leptonkit.widgets import Explorer, slider
 
-__all__ = ["EXPLORERS", "IMAGE_SIZE", "RECORD", "RECORD_ID", "kdf_cost_explorer"]
+__all__ = ["EXPLORERS", "IMAGE_SIZE", "KEY_PURPOSE", "RECORD", "RECORD_ID", "kdf_cost_explorer",
+           "reused_nonce_tokens"]
 
 RECORD = b"patient 0042: HbA1c 6.1 %, metformin 500 mg"   # what the clinic sends
 RECORD_ID = b"record-0042"                                # bound to it as associated data
 IMAGE_SIZE = 128   # the side of crypto.demo_image, the picture encrypted with ECB and GCM
+KEY_PURPOSE = b"St. Lumen -> university: nightly lab results, v1"   # HKDF's info for the agreed key
+_SECOND_RECORD = b"patient 0043: HIV positive, viral load <50"   # what exercise 01.4 recovers
+
+
+def reused_nonce_tokens() -> tuple[bytes, bytes]:
+    """Two tokens a buggy backup job made under one key and one nonce: ``RECORD``'s, then another's.
+
+    The key is fresh and thrown away: exercise 01.4 recovers the second record without it.
+    """
+    key, nonce = crypto.generate_key(), bytes(crypto.NONCE_BYTES)   # the bug: a constant nonce
+    return (crypto.encrypt_with_nonce_insecure(RECORD, key, nonce),
+            crypto.encrypt_with_nonce_insecure(_SECOND_RECORD, key, nonce))
 
 
 # --- exercises -----------------------------------------------------------------------------
@@ -67,11 +83,51 @@ def _distinct_ecb_blocks(answer: Any) -> bool:
     return exactly(answer, distinct, "{} is not the number of distinct blocks.")
 
 
-@exercise("01.4", hint="Average guesses are half the space: 2**(bits - 1) * 0.1 seconds; "
+@exercise("01.6", hint="Average guesses are half the space: 2**(bits - 1) * 0.1 seconds; "
                        "divide by 365.25 * 24 * 3600 for years.")
 def _password_crack_years(answer: Any) -> bool:
     bits = 8 * math.log2(26)
     return close_to(answer, crypto.expected_crack_seconds(bits, 10.0) / (365.25 * 24 * 3600), rel=0.01)
+
+
+@exercise("01.4", hint="GCM encrypts by XOR with a keystream that depends only on key and nonce: "
+                       "c = p XOR keystream. Two ciphertexts under one nonce share the keystream, so "
+                       "c1 XOR c2 = p1 XOR p2 — and you know p1. The ciphertext is token[12:-16].")
+def _nonce_reuse_read(answer: Any) -> bool:
+    if not isinstance(answer, (bytes, bytearray)):
+        raise NotYet(f"answer the second record as bytes, not {type(answer).__name__}.")
+    answer = bytes(answer)
+    if answer == RECORD:
+        raise NotYet("that is the record you already knew; XOR it with both ciphertexts.")
+    if len(answer) != len(_SECOND_RECORD):
+        raise NotYet(f"the second record is {len(_SECOND_RECORD)} bytes long, your answer {len(answer)}: "
+                     f"strip the 12-byte nonce and the 16-byte tag first.")
+    if answer != _SECOND_RECORD:
+        right = sum(a == b for a, b in zip(answer, _SECOND_RECORD, strict=True))
+        raise NotYet(f"{right} of {len(answer)} bytes are right: XOR byte by byte, c1 ^ c2 ^ record.")
+    return True
+
+
+@exercise("01.5", hint="A raw-bytes signature covers weights.tobytes() only. Find another array with "
+                       "exactly those bytes — weights.view(another dtype), or weights.reshape(another "
+                       "shape) — and answer (that array, weights).")
+def _reinterpreted_array(answer: Any) -> bool:
+    forged, original = answer
+    if not isinstance(forged, np.ndarray) or not isinstance(original, np.ndarray):
+        raise NotYet("answer a pair of numpy arrays: (your reinterpreted array, weights).")
+    if forged.tobytes() != original.tobytes():
+        raise NotYet("its bytes differ from the original's, so a raw-bytes signature would fail too: "
+                     "keep the bytes, change how they are read.")
+    if forged.dtype == original.dtype and forged.shape == original.shape:
+        raise NotYet("same bytes, same dtype, same shape: that is the same array. Change the dtype "
+                     "(.view) or the shape (.reshape).")
+    private, public = crypto.generate_signing_keypair()
+    raw = crypto.sign(original.tobytes(), private)
+    if not crypto.verify(forged.tobytes(), raw, public):   # cannot happen: the bytes are equal
+        raise NotYet("a raw-bytes signature does not verify it.")
+    if crypto.verify_array(forged, crypto.sign_array(original, private), public):
+        raise NotYet("crypto.sign_array still accepts it: that should be impossible.")
+    return True
 
 
 # --- explorer: what does a password KDF's cost setting buy? ---------------------------------

@@ -1,10 +1,14 @@
-"""Lesson for notebooks/05_fedavg.ipynb: federated averaging, its traffic, and what gradients leak.
+"""Lesson for notebooks/05_fedavg.ipynb: federated averaging, its traffic, what updates leak, where the
+DP noise goes, and poisoning that a coordinate median does not stop.
 
-Here: the leaked record, the exercise checkers 05.1–05.4 and the FedAvg explorer with its figure.
+Here: the leaked record, ``centered_clipping`` (the defence the notebook shows against ALIE), the
+exercise checkers 05.1–05.5 (in notebook order: bytes, skew, inversion, σ, the ALIE lie) and the
+FedAvg explorer with its figure.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +22,8 @@ from leptonkit.exercises import NotYet, exactly, exercise, just_enough
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
-__all__ = ["EXPLORERS", "FEDAVG_ROUNDS", "LEAKED_RECORD", "fedavg_explorer", "fedavg_progress"]
+__all__ = ["EXPLORERS", "FEDAVG_ROUNDS", "LEAKED_RECORD", "centered_clipping", "fedavg_explorer",
+           "fedavg_progress"]
 
 LEAKED_RECORD = 7   # the training record whose gradient leaks in notebook 05
 FEDAVG_ROUNDS = 10  # rounds the explorer trains on every move
@@ -42,14 +47,14 @@ def _labels_of_a_skewed_client(answer: Any) -> bool:
     return exactly(answer, labels, "client 0 does not hold {} distinct digits.")
 
 
-@exercise("05.3", hint="accounting.noise_multiplier_for_epsilon(target_epsilon=5, sample_rate=10 / 100, "
+@exercise("05.4", hint="accounting.noise_multiplier_for_epsilon(target_epsilon=5, sample_rate=10 / 100, "
                        "steps=50, delta=1e-5): each round is one step, each client joins with rate C.")
 def _dp_fedavg_noise(answer: Any) -> bool:
     eps = accounting.dpsgd_epsilon(noise_multiplier=float(answer), sample_rate=0.1, steps=50, delta=1e-5)
     return just_enough(eps, 5.0)
 
 
-@exercise("05.4", hint="attacks.gradient_inversion(model, leaked, n_features=64) returns a dict; answer "
+@exercise("05.3", hint="attacks.gradient_inversion(model, leaked, n_features=64) returns a dict; answer "
                        "its 'reconstruction'.")
 def _reconstructed_record(answer: Any) -> bool:
     X, _, _, _ = datasets.digits()
@@ -60,6 +65,63 @@ def _reconstructed_record(answer: Any) -> bool:
     if error > 1e-3:
         raise NotYet(f"the mean squared error to the client's record is {error:.3g}: not yet the record.")
     return True
+
+
+_ALIE_HONEST, _ALIE_ATTACKERS = 20, 6   # the synthetic round exercise 05.5 is judged on
+
+
+@exercise("05.5", hint="Stay inside the honest spread, but push every coordinate the same way: per "
+                       "coordinate, the mean of the updates minus z times their standard deviation "
+                       "(updates.mean(axis=0) - z * updates.std(axis=0)), with z between 0.5 and 1.5.")
+def _alie_lie(answer: Any) -> bool:
+    if not callable(answer):
+        raise NotYet(f"answer a function lie(updates) -> one update, not {type(answer).__name__}.")
+    rng = np.random.default_rng(2019)
+    n, m, P = _ALIE_HONEST, _ALIE_ATTACKERS, 400
+    mu, sigma = rng.normal(0.0, 1.0, P), rng.uniform(0.5, 2.0, P)
+    honest = mu + sigma * rng.standard_normal((n, P))
+    lie = np.asarray(answer(honest.copy()), dtype=float)
+    if lie.shape != (P,):
+        raise NotYet(f"lie(updates) must return one update of {P} values for updates of shape "
+                     f"{honest.shape}, not shape {lie.shape}.")
+    inside = float(np.mean((lie >= honest.min(axis=0)) & (lie <= honest.max(axis=0))))
+    if inside < 0.8:
+        raise NotYet(f"only {inside:.0%} of the lie's coordinates lie within the honest values' range: an "
+                     f"outlier filter would see it. Keep at least 80 % inside.")
+    poisoned = honest.copy()
+    poisoned[:m] = lie
+    shift = (np.median(poisoned, axis=0) - np.median(honest, axis=0)) / sigma
+    if abs(float(shift.mean())) < 0.25:
+        raise NotYet(f"the coordinate median moves by {abs(float(shift.mean())):.2f} standard deviations on "
+                     f"average; the {m} colluders must push it at least 0.25, all in the same direction.")
+    return True
+
+
+def centered_clipping(tau: float, *, iterations: int = 3) -> Callable[..., np.ndarray]:
+    """Centered clipping (Karimireddy, He & Jaggi 2021), an ``fl`` aggregator with a memory.
+
+    Starting from the previous round's aggregate v, it repeats ``iterations`` times
+    v ← v + mean_k clip_τ(Δ_k − v), where clip_τ scales a vector to L2 norm at most ``tau``:
+    each client moves the aggregate by at most τ/K per iteration, however far away its update
+    is, and a lie that sits a little off the honest updates in every coordinate is pulled back
+    with them. Each call of this function makes a fresh aggregator (its memory starts at 0).
+    """
+    tau = float(tau)
+    if not (math.isfinite(tau) and tau > 0):
+        raise ValueError(f"tau must be a finite number > 0, got {tau!r}")
+    memory: dict[str, np.ndarray] = {}
+
+    def aggregate(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
+        v = memory.get("v", np.zeros(updates.shape[1]))
+        for _ in range(iterations):
+            gaps = updates - v
+            norms = np.linalg.norm(gaps, axis=1, keepdims=True)
+            v = v + (gaps * np.minimum(1.0, tau / np.maximum(norms, 1e-12))).mean(axis=0)
+        memory["v"] = v
+        return v
+
+    aggregate.__name__ = "centered_clipping"
+    return aggregate
 
 
 # --- explorer: FedAvg ------------------------------------------------------------------------

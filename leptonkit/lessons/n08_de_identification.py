@@ -20,8 +20,8 @@ from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPL
 from leptonkit.widgets import Explorer, selection_slider
 
 __all__ = ["DEIDENTIFICATION_KS", "DIRECT_IDENTIFIERS", "EXPLORERS", "QUASI_IDENTIFIERS",
-           "deidentification_explorer", "hospital", "hospital_release", "reidentification_tradeoff",
-           "release_tradeoff"]
+           "composition_attack", "deidentification_explorer", "hospital", "hospital_release",
+           "reidentification_tradeoff", "release_tradeoff"]
 
 QUASI_IDENTIFIERS = ["postcode", "birth_date", "sex"]   # in both the release and the register
 DIRECT_IDENTIFIERS = ["name", "phone"]                  # what the data team removes
@@ -47,6 +47,28 @@ def hospital_release() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The town register and the hospital's release: the patients without ``DIRECT_IDENTIFIERS``."""
     register, patients = hospital()
     return register, masking.suppress(patients, DIRECT_IDENTIFIERS)
+
+
+def composition_attack(release_a: pd.DataFrame, release_b: pd.DataFrame, *, quasi_identifiers: list[str],
+                       sensitive: str) -> pd.DataFrame:
+    """Intersect two k-anonymous releases that share patients (Ganta, Kasiviswanathan & Smith, KDD 2008).
+
+    An attacker who knows a patient's quasi-identifiers finds the patient's group in each
+    release; the patient's sensitive value is among those both groups hold. Each release must
+    keep its rows' original index (``masking.mondrian`` does), which here stands for the
+    attacker's lookup of the group whose published ranges contain the patient. Returns, for
+    every patient in both, the number of candidate values in release A, in B and in both.
+    """
+    def candidates(release: pd.DataFrame) -> pd.Series:
+        groups = masking._groups(release, list(quasi_identifiers)).ngroup()
+        values = release.groupby(groups.to_numpy())[sensitive].agg(lambda v: frozenset(v.dropna()))
+        return pd.Series(values.loc[groups.to_numpy()].to_numpy(), index=release.index)
+
+    a, b = candidates(release_a), candidates(release_b)
+    common = a.index.intersection(b.index)
+    return pd.DataFrame({"in_a": a[common].map(len), "in_b": b[common].map(len),
+                         "in_both": [len(x & y) for x, y in zip(a[common], b[common], strict=True)]},
+                        index=common)
 
 
 @functools.lru_cache(maxsize=1)

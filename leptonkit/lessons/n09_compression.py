@@ -1,6 +1,8 @@
 """Lesson for notebooks/09_compression.ipynb: compressing updates and models.
 
 Here: the trained model's compression frontier, the checkers 09.1–09.3 and the compression explorer.
+Exercises in notebook order: 09.1 top-k bytes, 09.2 FedAvg with 8-bit quantisation (a build task),
+09.3 the largest safe pruning at 8 bits.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def _top_k_bytes(answer: Any) -> bool:
     return exactly(answer, expected, "{} is not the bytes of the kept values and their indices.")
 
 
-@exercise("09.2", hint="In the frontier, look at the 8-bit rows: the largest prune fraction whose accuracy "
+@exercise("09.3", hint="In the frontier, look at the 8-bit rows: the largest prune fraction whose accuracy "
                        "is at least the uncompressed (0 %, 32-bit) accuracy minus 0.01.")
 def _largest_safe_pruning(answer: Any) -> bool:
     table = _frontier()
@@ -58,7 +60,8 @@ def _largest_safe_pruning(answer: Any) -> bool:
     return True
 
 
-@exercise("09.3", hint="fl.fedavg(..., compress=lambda u: compress.quantize_stochastic(u, bits=8, rng=0)) "
+@exercise("09.2", hint="Make one generator first, gen = np.random.default_rng(0), then "
+                       "fl.fedavg(..., compress=lambda u: compress.quantize_stochastic(u, bits=8, rng=gen)) "
                        "on the notebook's clients; answer the FedAvgResult.")
 def _quantised_fedavg(answer: Any) -> bool:
     if not isinstance(answer, fl.FedAvgResult):

@@ -1,6 +1,7 @@
 """Lesson for notebooks/10_audit_and_compliance.ipynb: hash-chained audit logs and compliance reports.
 
-Here: ``tampering_outcome``, the exercise checkers 10.1–10.3 and the tampering explorer with its figure.
+Here: ``tampering_outcome``, ``rewrite_with_key`` (the attack of an administrator who holds the
+HMAC key), ``stolen_writer_key``, the exercise checkers 10.1–10.4 and the tampering explorer.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import plotly.graph_objects as go
 from leptonkit import audit, crypto
 from leptonkit._checks import check_int
 from leptonkit.audit import _FIELDS, _canonical  # the log's own record format, on purpose
+from leptonkit.audit.checkpoints import WriterKey, evolve
 from leptonkit.errors import IntegrityError
 from leptonkit.exercises import NotYet, exercise
 from leptonkit.plots import TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
-__all__ = ["EXPLORERS", "audit_chain", "tampering_explorer", "tampering_outcome"]
+__all__ = ["EXPLORERS", "audit_chain", "rewrite_with_key", "stolen_writer_key", "tampering_explorer",
+           "tampering_outcome"]
 
 
 def tampering_outcome(log: audit.AuditLog, *, seq: int, recompute_hashes: bool, use_anchor: bool) -> dict:
@@ -53,6 +56,41 @@ def tampering_outcome(log: audit.AuditLog, *, seq: int, recompute_hashes: bool, 
     status = ["ok" if first_bad is None or i < first_bad else "first bad" if i == first_bad
               else "not reached" for i in range(len(records))]
     return {"status": status, "message": message}
+
+
+def rewrite_with_key(log: audit.AuditLog, forged_path: Path, *, seq: int, actor: str, key: bytes,
+                     forward_secure: bool = False) -> Path:
+    """The administrator's forgery: rename record ``seq``'s actor and recompute every later MAC with ``key``.
+
+    This is what the host that appends can do, since it holds the key it appends with. With
+    ``forward_secure`` the forger evolves ``key`` record by record from ``seq`` on — right only
+    if ``key`` really is record ``seq``'s key, which a forward-secure writer no longer has for
+    any record it has already written. Writes the forged log to ``forged_path`` (the original
+    file is untouched) and returns that path.
+    """
+    lines = log.path.read_bytes().splitlines()
+    seq = check_int(seq, "seq", low=0, high=max(len(lines) - 1, 0))
+    key = bytes(key)
+    records = [json.loads(line) for line in lines]
+    records[seq]["actor"] = actor
+    prev = records[seq]["prev"]
+    for r in records[seq:]:
+        fields = {name: r[name] for name in _FIELDS} | {"prev": prev}
+        r.update(prev=prev, hash=crypto.hmac_sha256(key, _canonical(fields)).hex())
+        prev = r["hash"]
+        if forward_secure:
+            key = evolve(key)
+    forged_path = Path(forged_path)
+    forged_path.write_bytes(b"".join(_canonical(r) + b"\n" for r in records))
+    return forged_path
+
+
+def stolen_writer_key(log: audit.AuditLog) -> tuple[int, bytes]:
+    """What an intruder on the host of a forward-secure log finds: ``(seq, key)`` of the *next* record."""
+    state = WriterKey.load(log.writer_key_path)
+    if state is None:
+        raise ValueError(f"log has no writer key file at {log.writer_key_path}: is it forward-secure?")
+    return state.seq, state.key
 
 
 # --- exercises -----------------------------------------------------------------------------
@@ -91,6 +129,39 @@ def _flagged_problems(answer: Any) -> bool:
     if int(count) != flagged:
         raise NotYet(f"the report flags {flagged} problems, not {int(count)}.")
     return True
+
+
+@exercise("10.4", hint="AuditLog(path, key=initial, forward_secure=True) writes the first record; then "
+                       "append through AuditLog(path, forward_secure=True), which holds only the current "
+                       "key; sign with audit.sign_head(log, dpo_private). Answer (AuditLog(path, "
+                       "key=initial, forward_secure=True), checkpoint, dpo_public).")
+def _forward_secure_and_signed(answer: Any) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    log, checkpoint, public = answer
+    if not isinstance(log, audit.AuditLog) or not log._forward or log._key is None:
+        raise NotYet("answer the log opened by the auditor: AuditLog(path, key=initial_key, "
+                     "forward_secure=True).")
+    if not isinstance(public, ed25519.Ed25519PublicKey):
+        raise NotYet("the third item must be the DPO's Ed25519 public key.")
+    log.verify()
+    records = log.records()
+    if len(records) < 3:
+        raise NotYet(f"the log holds {len(records)} records: append at least 3.")
+    audit.verify_checkpoint(log, checkpoint, public)   # IntegrityError if not signed or not this log
+    if checkpoint.seq != records[-1].seq:
+        raise NotYet("the checkpoint does not sign the newest record: sign the head after the last append.")
+    seq, stolen = stolen_writer_key(log)
+    if seq != len(records):
+        raise NotYet("the writer's key file is not at the next record: append through the log, not by hand.")
+    with tempfile.TemporaryDirectory() as scratch:   # the intruder's forgery must fail
+        forged = rewrite_with_key(log, Path(scratch) / "forged.jsonl", seq=0, actor="intruder",
+                                  key=stolen, forward_secure=True)
+        try:
+            audit.AuditLog(forged, key=log._key, forward_secure=True).verify()
+        except IntegrityError:
+            return True
+    raise NotYet("a forger with the writer's current key rewrote record 0 and it still verifies.")
 
 
 # --- explorer: tampering with an audit log -----------------------------------------------------

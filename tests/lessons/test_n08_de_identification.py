@@ -44,3 +44,21 @@ def test_the_explorer_names_a_bad_argument():
         lesson.deidentification_explorer([1, 2], k=5)
     with pytest.raises(ValueError, match="tradeoff lacks"):
         lesson.deidentification_explorer({"k": np.array([1])}, k=5)
+
+
+def test_composition_attack_intersects_the_two_groups_of_each_shared_patient():
+    import pandas as pd
+
+    from leptonkit.lessons.n08_de_identification import composition_attack
+
+    # release A groups patients {0,1,2} and {3,4,5}; release B (patients 1–5) groups {1,3} and {2,4,5}
+    a = pd.DataFrame({"q": ["x", "x", "x", "y", "y", "y"], "s": ["flu", "HIV", "cold", "flu", "HIV", "HIV"]})
+    b = pd.DataFrame({"q": ["u", "v", "u", "v", "v"], "s": ["HIV", "cold", "flu", "HIV", "HIV"]},
+                     index=[1, 2, 3, 4, 5])
+    out = composition_attack(a, b, quasi_identifiers=["q"], sensitive="s")
+    assert list(out.index) == [1, 2, 3, 4, 5]
+    assert list(out["in_a"]) == [3, 3, 2, 2, 2]
+    assert list(out["in_b"]) == [2, 2, 2, 2, 2]
+    # patient 1: {flu, HIV, cold} ∩ {HIV, flu} = 2; patient 2: {flu, HIV, cold} ∩ {cold, HIV} = 2;
+    # patient 4: {flu, HIV} ∩ {cold, HIV} = {HIV}: pinned although each release alone gives two
+    assert list(out["in_both"]) == [2, 2, 2, 1, 1]

@@ -62,6 +62,9 @@ EXEMPT = {
     "accounting.PrivacyCost": "built through its class methods, fuzzed below",
     "accounting.charge": "a context manager; fuzzed through every releasing function",
     "fl.run_on_flower": "starts Flower's engine (about 20 s a call); tests/test_fl.py -k flower",
+    "fl.flower_client_app": "builds a Flower ClientApp; run by tests/test_deployment.py and -k flower",
+    "fl.flower_server_app": "builds a Flower ServerApp; run by tests/test_deployment.py and -k flower",
+    "fl.flower_train": "a ClientApp handler taking Flower's Message and Context; tests/test_deployment.py",
     "dpsgd.privacy_utility": "trains one DP-SGD model per ε; its pieces are fuzzed",
     "he.PaillierPrivateKey": "built by generate_paillier_keypair from the primes it finds",
     "psi.PSIResult": "a record intersection_cardinality returns",
@@ -316,6 +319,10 @@ def _calls(w: dict) -> dict:
             "df": w["patients"], "quasi_identifiers": ["sex"], "k": 2}),
         "masking.l_diversity": (masking.l_diversity, {"df": w["patients"], "quasi_identifiers": ["sex"],
                                                       "sensitive": "diagnosis"}),
+        "masking.entropy_l_diversity": (masking.entropy_l_diversity, {"df": w["patients"], "quasi_identifiers": [
+            "sex"], "sensitive": "diagnosis"}),
+        "masking.t_closeness": (masking.t_closeness, {"df": w["patients"], "quasi_identifiers": ["sex"],
+                                                      "sensitive": "diagnosis"}),
         "masking.mondrian": (masking.mondrian, {"df": w["patients"], "quasi_identifiers": ["postcode", "sex"],
                                                 "k": 5}),
         "masking.pseudonymize": (masking.pseudonymize, {"values": ["a", "b"], "key": w["key"], "length": 16}),
@@ -339,6 +346,9 @@ def _calls(w: dict) -> dict:
         "audit.Checkpoint.from_json": (audit.Checkpoint.from_json, {"text": w["checkpoint"].to_json()}),
         # attacks
         "attacks.client_gradient": (attacks.client_gradient, {"model": model, "X": X[:1], "y": y[:1]}),
+        "attacks.alie_poisoning": (attacks.alie_poisoning, {"aggregator": fl.coordinate_median, "attackers": [0],
+                                                            "z": 1.0}),
+        "attacks.alie_z_max": (attacks.alie_z_max, {"n_clients": 10, "n_attackers": 3}),
         "attacks.differencing_attack": (attacks.differencing_attack, {"count_all": 10.0,
                                                                       "count_without_target": 9.0}),
         "attacks.differencing_success_rate": (attacks.differencing_success_rate, {
