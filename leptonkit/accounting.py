@@ -31,6 +31,11 @@ I. Mironov, *Rényi Differential Privacy*, CSF 2017.
 S. Meiser and E. Mohammadi, *Tight on Budget? Tight Bounds for r-Fold Approximate Differential
 Privacy*, CCS 2018 (privacy-loss distributions); Google, *dp-accounting* (the PLD implementation).
 S. Gopi, Y. T. Lee and L. Wutschitz, *Numerical Composition of Differential Privacy*, NeurIPS 2021 (PRV).
+M. Bun and T. Steinke, *Concentrated Differential Privacy: Simplifications, Extensions, and Lower
+Bounds*, TCC 2016 (zCDP); C. Canonne, G. Kamath and T. Steinke, *The Discrete Gaussian for
+Differential Privacy*, NeurIPS 2020 (Cor. 13: zCDP to (ε, δ)).
+J. Dong, A. Roth and W. Su, *Gaussian Differential Privacy*, JRSS B 84(1), 2022 (GDP: exact
+composition of Gaussian releases, Cor. 2.13 and 3.3).
 F. McSherry, *Privacy Integrated Queries*, SIGMOD 2009 (parallel composition).
 """
 
@@ -57,6 +62,7 @@ from .errors import PrivacyBudgetExceeded
 __all__ = [
     "ACCOUNTANTS",
     "COMPOSITIONS",
+    "GAUSSIAN_ACCOUNTANTS",
     "PrivacyAccountant",
     "PrivacyBudgetExceeded",
     "PrivacyCost",
@@ -68,10 +74,16 @@ __all__ = [
     "dpsgd_epsilon",
     "dpsgd_epsilon_curve",
     "gaussian_composition_epsilon",
+    "gdp_epsilon",
     "noise_multiplier_for_epsilon",
+    "zcdp_epsilon",
 ]
 
 ACCOUNTANTS = ("rdp", "prv")
+#: How :func:`gaussian_composition_epsilon` may compose k Gaussian releases: exactly (GDP), by
+#: dp-accounting's PLD, or by Opacus's PRV or RDP accountant.
+GAUSSIAN_ACCOUNTANTS = ("exact", "pld", "prv", "rdp")
+_MAX_MU = 1000.0      # gdp_epsilon: μ beyond this gives ε in the tens of thousands
 COMPOSITIONS = ("pld", "basic")
 _TOLERANCE = 1e-9     # relative: ten spends of 0.1 fit a budget of 1.0 despite binary rounding
 _PLD_GRID = 1e-4      # dp-accounting's default discretisation of the privacy loss
@@ -768,16 +780,89 @@ def _calibrate(target: float, q: float, steps: int, dlt: float, name: str) -> fl
                      f"{eps_high:.6g} there), where {where}")
 
 
+def gdp_epsilon(*, mu: float, delta: float) -> float:
+    """The smallest ε at which a μ-GDP mechanism is (ε, δ)-DP (Dong, Roth & Su 2022, Cor. 2.13).
+
+    μ-GDP is (ε, δ(ε))-DP for every ε ≥ 0 with δ(ε) = Φ(−ε/μ + μ/2) − e^ε·Φ(−ε/μ − μ/2), and
+    for no smaller δ: this is the exact conversion, solved for ε. The Gaussian mechanism with
+    noise σ at L2 sensitivity Δ is (Δ/σ)-GDP (their Thm 2.7), so the answer equals
+    ``dp.gaussian_epsilon(sigma=1/μ, sensitivity=1, delta=δ)``. ``mu`` in (0, 1000], ``delta``
+    in (0, 1).
+    """
+    m = check_real(mu, "mu", low=0.0, high=_MAX_MU, low_open=True)
+    dlt = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    from .dp import gaussian_epsilon  # the Gaussian's exact δ(ε) lives with the mechanisms
+
+    return gaussian_epsilon(sigma=1.0 / m, sensitivity=1.0, delta=dlt)
+
+
+def zcdp_epsilon(*, rho: float, delta: float) -> float:
+    """The ε at which a ρ-zCDP mechanism is (ε, δ)-DP (Canonne, Kamath & Steinke 2020, Cor. 13).
+
+    ρ-zCDP (Bun & Steinke 2016) bounds every Rényi divergence of order α > 1 by ρα; it is what
+    the 2020 US Census and Gboard's language models state. The conversion is
+    ε = min over α > 1 of αρ + (ln(1/δ) + (α − 1)·ln(1 − 1/α) − ln α)/(α − 1), never larger
+    than Bun & Steinke's ρ + 2√(ρ ln(1/δ)) (their Prop. 1.3), valid for any ρ-zCDP mechanism.
+    A Gaussian mechanism alone is exactly √(2ρ)-GDP, for which :func:`gdp_epsilon` is smaller
+    still. ``rho`` in (0, 10^4], ``delta`` in (0, 1).
+    """
+    r = check_real(rho, "rho", low=0.0, high=1e4, low_open=True)
+    dlt = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    log_inv = -math.log(dlt)
+    from scipy import optimize
+
+    def eps_at(alpha: float) -> float:
+        return alpha * r + (log_inv + (alpha - 1) * math.log1p(-1 / alpha) - math.log(alpha)) / (alpha - 1)
+
+    guess = 1 + math.sqrt(log_inv / r)            # where Bun & Steinke's bound is tight
+    best = optimize.minimize_scalar(eps_at, bounds=(1 + 1e-9, max(4 * guess, 2.0)), method="bounded",
+                                    options={"xatol": 1e-10})
+    return max(float(min(best.fun, r + 2 * math.sqrt(r * log_inv))), 0.0)
+
+
 def gaussian_composition_epsilon(*, noise_multiplier: float, k: int, delta: float,
                                  accountant: str = "rdp") -> float:
-    """ε of k Gaussian queries, each with noise σ = noise_multiplier · Δ₂, composed by Opacus.
+    """ε of k Gaussian queries, each with noise σ = noise_multiplier · Δ₂, composed by ``accountant``.
+
+    ``accountant`` is one of :data:`GAUSSIAN_ACCOUNTANTS`:
+
+    - ``"exact"``: k Gaussian releases with noise multiplier z are together exactly one Gaussian
+      with noise multiplier z/√k, that is (√k/z)-GDP (Dong, Roth & Su 2022, Cor. 3.3), converted
+      to ε exactly by :func:`gdp_epsilon`. No accountant can give a smaller ε.
+    - ``"pld"``: dp-accounting's privacy-loss distribution, discretised pessimistically (a
+      slightly larger ε than the exact one).
+    - ``"prv"``, ``"rdp"``: Opacus's accountants, as :func:`dpsgd_epsilon` with sample rate 1.
 
     ``noise_multiplier`` in [0.01, 1e6], ``k`` an int in [1, 10^12], ``delta`` in (0, 1).
     """
-    _noise_multiplier(noise_multiplier)
+    z = _noise_multiplier(noise_multiplier)
     k = check_int(k, "k", low=1, high=_MAX_STEPS)
-    return dpsgd_epsilon(noise_multiplier=noise_multiplier, sample_rate=1.0, steps=k, delta=delta,
-                         accountant=accountant)
+    dlt = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    if not isinstance(accountant, str):
+        raise TypeError(f"accountant must be one of {GAUSSIAN_ACCOUNTANTS}, got {type(accountant).__name__}")
+    if accountant not in GAUSSIAN_ACCOUNTANTS:
+        raise ValueError(f"accountant must be one of {GAUSSIAN_ACCOUNTANTS}, got {accountant!r:.40}")
+    if accountant == "exact":
+        mu = math.sqrt(k) / z
+        if mu > _MAX_MU:
+            raise ValueError(f"noise_multiplier={z:g} over k={k} releases is {mu:.3g}-GDP, beyond the "
+                             f"{_MAX_MU:g} the kit converts (ε would be in the tens of thousands): "
+                             f"raise noise_multiplier")
+        return gdp_epsilon(mu=mu, delta=dlt)
+    if accountant == "pld":
+        if k > 10**6:
+            raise ValueError(f"k must be at most 10^6 for accountant='pld' (its distribution is composed "
+                             f"numerically), got {k}; use accountant='exact'")
+        from dp_accounting.pld import privacy_loss_distribution as pld
+
+        one = pld.from_gaussian_mechanism(standard_deviation=z, sensitivity=1.0,
+                                          value_discretization_interval=_PLD_GRID)
+        eps = float((one.self_compose(k) if k > 1 else one).get_epsilon_for_delta(dlt))
+        if not math.isfinite(eps):
+            raise ValueError(f"noise_multiplier={z:g} over k={k} releases gives no finite ε at delta={dlt:g} "
+                             f"from accountant='pld': raise noise_multiplier")
+        return max(eps, 0.0)
+    return dpsgd_epsilon(noise_multiplier=z, sample_rate=1.0, steps=k, delta=dlt, accountant=accountant)
 
 
 def composition_curves(*, epsilon: float, k_max: int, delta_per_query: float = 1e-7,
@@ -785,9 +870,10 @@ def composition_curves(*, epsilon: float, k_max: int, delta_per_query: float = 1
     """Total ε after k = 1 … k_max Gaussian queries, each (ε, δ₀)-DP, by three accountings.
 
     Each query adds Gaussian noise calibrated (analytic) to be (ε, δ₀)-DP on its own. Then:
-    basic composition (kε, kδ₀); advanced composition at δ' (total δ = kδ₀ + δ'); and RDP
-    (Opacus's analysis of the same Gaussian noise) reported at that same total δ, so advanced
-    and RDP are compared at equal δ. Returns arrays ``k``, ``basic``, ``advanced``, ``rdp``.
+    basic composition (kε, kδ₀); advanced composition at δ' (total δ = kδ₀ + δ'); RDP
+    (Opacus's analysis of the same Gaussian noise) and the exact composition of the k Gaussians
+    (GDP, :func:`gdp_epsilon`), both reported at that same total δ, so advanced, RDP and exact
+    are compared at equal δ. Returns arrays ``k``, ``basic``, ``advanced``, ``rdp``, ``exact``.
     ``epsilon`` is a per-query ε in [2^-30, 2^40] (``dp.gaussian_sigma``'s range), ``k_max`` an
     int in [1, 100 000].
     """
@@ -809,5 +895,7 @@ def composition_curves(*, epsilon: float, k_max: int, delta_per_query: float = 1
     rdp = [opacus_rdp.get_privacy_spent(orders=orders, rdp=one_step * n, delta=min(n * d0 + dp_, 0.5))[0]
            for n in k]
     advanced = [advanced_composition(eps, d0, int(n), delta_prime=dp_)[0] for n in k]
+    # k Gaussians with noise multiplier z are exactly one with z/√k: (√k/z)-GDP (Dong, Roth & Su 2022)
+    exact = [gdp_epsilon(mu=min(math.sqrt(n) / z, _MAX_MU), delta=min(n * d0 + dp_, 0.5)) for n in k]
     return {"k": k, "basic": k * eps, "advanced": np.array(advanced), "rdp": np.array(rdp),
-            "noise_multiplier": z}
+            "exact": np.array(exact), "noise_multiplier": z}

@@ -2,6 +2,9 @@
 
 Neighbouring datasets differ by adding or removing one person's record, so a count has
 sensitivity Δ = 1 and a sum of values clipped to [lower, upper] has Δ = max(|lower|, |upper|).
+(Under substitution — one record replaced, n public — that sum would have Δ = upper − lower, and
+an ε-DP release under add/remove is 2ε-DP under substitution.) The sparse vector technique
+(:func:`sparse_vector`) answers a stream of threshold questions for one ε.
 Neighbours: ``accounting`` adds up what many releases spend; ``attacks`` shows what these
 mechanisms stop (the differencing attack, the floating-point attack on naive Laplace).
 
@@ -30,6 +33,8 @@ References
 C. Dwork and A. Roth, *The Algorithmic Foundations of Differential Privacy*, 2014.
 B. Balle and Y.-X. Wang, *Improving the Gaussian Mechanism for Differential Privacy:
 Analytical Calibration and Optimal Denoising*, ICML 2018.
+M. Lyu, D. Su and N. Li, *Understanding the Sparse Vector Technique for Differential Privacy*,
+PVLDB 10(6), 2017 (Algorithm 1, the sparse vector technique).
 C. Canonne, G. Kamath and T. Steinke, *The Discrete Gaussian for Differential Privacy*,
 NeurIPS 2020 (exact discrete Laplace sampling).
 I. Mironov, *On Significance of the Least Significant Bits for Differential Privacy*, CCS 2012.
@@ -41,7 +46,7 @@ import functools
 import math
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from numbers import Integral
 from typing import Any
@@ -77,6 +82,7 @@ __all__ = [
     "per_coordinate_noise_std",
     "randomized_response",
     "randomized_response_estimate",
+    "sparse_vector",
 ]
 
 GRID_BITS = 10  # the output grid is 2**-10 of the sensitivity: at most 0.1 % more noise
@@ -686,6 +692,97 @@ def randomized_response_estimate(responses: Sequence[bool], *, epsilon: float) -
     r = _bits(responses, "responses")
     eps = _epsilon(epsilon)
     return float((r.mean() - special.expit(-eps)) / math.tanh(eps / 2))
+
+
+# --- sparse vector technique ----------------------------------------------------------------
+
+_MAX_ABOVE = 10**6     # sparse_vector: answers above the threshold before it halts
+
+
+def sparse_vector(answers: Iterable[float], *, threshold: float, epsilon: float, sensitivity: float = 1.0,
+                  max_above: int = 1, monotonic: bool = False, rng: RNG = None,
+                  accountant: PrivacyAccountant | None = None, label: str = "sparse_vector") -> list[bool]:
+    """Which answers lie above ``threshold``, up to ``max_above`` of them, for ε in all: the SVT.
+
+    The sparse vector technique (Dwork & Roth 2014, Algorithm 1 *AboveThreshold*, §3.6; here
+    Lyu, Su & Li 2017, Algorithm 1): the threshold gets noise once, Lap(Δ/ε₁) with ε₁ = ε/2;
+    each answer gets fresh noise Lap(2cΔ/ε₂) with ε₂ = ε − ε₁ and c = ``max_above`` (cΔ/ε₂ when
+    every query moves the same way between neighbours, ``monotonic=True``); the output is True
+    where the noisy answer reaches the noisy threshold, and the loop halts after the c-th True.
+    However many answers come back False, the whole release is ε-DP (Lyu et al., Thm 2): only
+    the True ones cost. The noisy values themselves are never released (releasing them is not
+    private; Lyu et al. §3).
+
+    ``answers`` is any iterable of the queries' exact answers on the data, consumed lazily, so
+    an analyst may choose each query after seeing the previous outputs (the adaptive setting
+    the theorem covers); each one person can move by at most ``sensitivity``. The noise is the
+    kit's exact discrete Laplace on :func:`laplace_grid`'s grid, as in :func:`laplace_mechanism`
+    (threshold and answers rounded to the grid, the rounding covered by one more grid step of
+    sensitivity), so the comparison has no floating-point leak. With ``accountant`` the release
+    is checked before the first answer is read and booked as one ε-DP spend when it finishes;
+    if ``answers`` raises, nothing is released and nothing is spent.
+
+    Parameters
+    ----------
+    answers
+        The exact answers q₁(D), q₂(D), … (real numbers), at most as many as the caller likes.
+    threshold
+        T, a real number chosen without looking at the data.
+    epsilon, sensitivity
+        ε in [2^-29, 2^40] (it is split in two halves) and Δ in [2^-980, 2^960].
+    max_above
+        c, an int in [1, 10^6]: how many True answers before the technique halts.
+    monotonic
+        True only if, between any two neighbours, every answer moves in the same direction.
+
+    Returns
+    -------
+    list of bool
+        One verdict per answer read; its last entry is the c-th True, or the input ran out.
+
+    Example
+    -------
+    >>> sparse_vector([3.0, 40.0, 5.0], threshold=20.0, epsilon=1.0, rng=0)
+    [False, True]
+    """
+    text = (str, bytes, bytearray, memoryview, dict, set)
+    if isinstance(answers, text) or not isinstance(answers, Iterable):
+        raise TypeError(f"answers must be an iterable of numbers (the queries' answers), "
+                        f"got {type(answers).__name__}")
+    t_value = check_real(threshold, "threshold")
+    eps = _epsilon(epsilon, low=2 * MIN_EPSILON)
+    delta_f = _sensitivity(sensitivity)
+    c = check_int(max_above, "max_above", low=1, high=_MAX_ABOVE)
+    if not isinstance(monotonic, (bool, np.bool_)):
+        raise TypeError(f"monotonic must be True or False, got {type(monotonic).__name__}")
+    grid = laplace_grid(delta_f)
+    room = 2.0**40 * grid
+    if abs(t_value) > room:
+        raise ValueError(f"threshold must be at most {room:g} in magnitude for sensitivity {delta_f:g} "
+                         f"(the comparison runs on an exact grid), got {t_value:g}")
+    generator = lesson_generator(rng)
+    steps = _grid_steps(delta_f)
+    eps_threshold = eps / 2
+    eps_answers = eps - eps_threshold
+    per_answer = steps * c * (1 if monotonic else 2)
+    with accounting.charge(accountant, PrivacyCost.pure(eps), label=label):
+        t, s = _noise_scale(steps, eps_threshold)
+        noisy_threshold = round(t_value / grid) + int(_discrete_laplace_array(t, s, 1, generator)[0])
+        t, s = _noise_scale(per_answer, eps_answers)
+        verdicts: list[bool] = []
+        above = 0
+        for i, answer in enumerate(answers):
+            value = check_real(answer, f"answers[{i}]")
+            if abs(value) > room:
+                raise ValueError(f"answers[{i}] must be at most {room:g} in magnitude for sensitivity "
+                                 f"{delta_f:g}, got {value:g}")
+            noisy = round(value / grid) + int(_discrete_laplace_array(t, s, 1, generator)[0])
+            verdicts.append(noisy >= noisy_threshold)
+            if verdicts[-1]:
+                above += 1
+                if above == c:
+                    break
+    return verdicts
 
 
 # --- queries on data: clip to declared bounds, then add calibrated noise ---------------------

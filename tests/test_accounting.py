@@ -131,6 +131,8 @@ def test_composition_curves_order_the_accountings_for_many_queries():
     many = curves["k"] >= 100
     assert (curves["rdp"][many] < curves["advanced"][many]).all()
     assert (curves["advanced"][many] < curves["basic"][many]).all()
+    assert (curves["exact"] <= curves["rdp"] * (1 + 1e-9)).all()      # no accountant beats the exact one
+    assert (curves["exact"] <= curves["basic"] * (1 + 1e-9)).all()
 
 
 def test_dpsgd_epsilon_curve_equals_the_accountant_at_every_point():
@@ -214,3 +216,73 @@ def test_accountant_names_are_strings():
     with pytest.raises(TypeError, match="accountant must be one of"):
         accounting.noise_multiplier_for_epsilon(target_epsilon=1.0, sample_rate=0.01, steps=10, delta=1e-5,
                                                 accountant=["rdp"])
+
+
+# --- exact composition of Gaussian releases (GDP) ------------------------------------------------
+
+
+def _gdp_delta(eps: float, mu: float) -> float:
+    """Dong, Roth & Su 2022, Cor. 2.13, written out independently of the kit."""
+    from scipy.stats import norm
+    return float(norm.cdf(-eps / mu + mu / 2) - math.exp(eps) * norm.cdf(-eps / mu - mu / 2))
+
+
+@pytest.mark.parametrize("mu, delta", [(0.3, 1e-5), (1.0, 1e-5), (2.5, 1e-8), (0.05, 1e-3)])
+def test_gdp_epsilon_is_the_exact_conversion_of_dong_roth_su(mu, delta):
+    eps = accounting.gdp_epsilon(mu=mu, delta=delta)
+    assert _gdp_delta(eps, mu) <= delta * (1 + 1e-9)
+    assert _gdp_delta(eps * (1 - 1e-6), mu) > delta     # and not a larger ε than needed
+
+
+def test_sixty_gaussians_compose_exactly_into_one_and_every_accountant_is_above_that():
+    from leptonkit import dp
+
+    z = dp.gaussian_sigma(sensitivity=1, epsilon=1.0, delta=1e-5) * math.sqrt(60)   # one Gaussian, split
+    eps = {name: accounting.gaussian_composition_epsilon(noise_multiplier=z, k=60, delta=1e-5,
+                                                         accountant=name)
+           for name in accounting.GAUSSIAN_ACCOUNTANTS}
+    assert eps["exact"] == pytest.approx(1.0, abs=1e-9)
+    assert eps["exact"] == pytest.approx(dp.gaussian_epsilon(sigma=z / math.sqrt(60), sensitivity=1,
+                                                             delta=1e-5), rel=1e-12)
+    assert eps["exact"] <= eps["pld"] < eps["exact"] * 1.001     # pessimistic discretisation, tiny
+    assert eps["exact"] <= eps["prv"] * (1 + 1e-3)               # PRV's own error bound is ~1e-3 of ε
+    assert eps["rdp"] > eps["prv"] > eps["exact"] * 0.999         # RDP's conversion is loose
+
+
+def test_gaussian_composition_names_bad_arguments():
+    with pytest.raises(ValueError, match="accountant must be one of"):
+        accounting.gaussian_composition_epsilon(noise_multiplier=1.0, k=10, delta=1e-5, accountant="gdp")
+    with pytest.raises(TypeError, match="accountant must be one of"):
+        accounting.gaussian_composition_epsilon(noise_multiplier=1.0, k=10, delta=1e-5, accountant=None)
+    with pytest.raises(ValueError, match="noise_multiplier"):
+        accounting.gaussian_composition_epsilon(noise_multiplier=0.01, k=10**12, delta=1e-5,
+                                                accountant="exact")
+    with pytest.raises(ValueError, match="k must be at most 10\\^6"):
+        accounting.gaussian_composition_epsilon(noise_multiplier=1.0, k=10**7, delta=1e-5, accountant="pld")
+    for bad, error in ((0.0, ValueError), (1001.0, ValueError), ("1", TypeError), (None, TypeError)):
+        with pytest.raises(error, match="mu"):
+            accounting.gdp_epsilon(mu=bad, delta=1e-5)
+    with pytest.raises(ValueError, match="delta"):
+        accounting.gdp_epsilon(mu=1.0, delta=0.0)
+
+
+@pytest.mark.parametrize("rho, delta", [(2.56, 1e-10), (0.07, 1e-10), (0.2, 1e-10), (2.0, 1e-5),
+                                        (1e-4, 1e-6)])
+def test_zcdp_epsilon_is_below_bun_steinke_and_above_the_gaussian_it_contains(rho, delta):
+    eps = accounting.zcdp_epsilon(rho=rho, delta=delta)
+    assert eps <= rho + 2 * math.sqrt(rho * math.log(1 / delta)) + 1e-12
+    # a ρ-zCDP Gaussian is √(2ρ)-GDP, whose exact ε no conversion valid for every ρ-zCDP beats
+    assert eps >= accounting.gdp_epsilon(mu=math.sqrt(2 * rho), delta=delta)
+    # and it is the minimum over α of the conversion of Canonne, Kamath & Steinke (2020, Cor. 13)
+    grid = [1 + 10**x for x in [i / 200 for i in range(-800, 800)]]
+    conversion = min(a * rho + (math.log(1 / delta) + (a - 1) * math.log1p(-1 / a) - math.log(a)) / (a - 1)
+                     for a in grid)
+    assert eps == pytest.approx(conversion, rel=1e-4)
+
+
+def test_zcdp_epsilon_names_bad_arguments():
+    for bad, error in ((0.0, ValueError), (-1.0, ValueError), (1e5, ValueError), ("1", TypeError)):
+        with pytest.raises(error, match="rho"):
+            accounting.zcdp_epsilon(rho=bad, delta=1e-5)
+    with pytest.raises(ValueError, match="delta"):
+        accounting.zcdp_epsilon(rho=1.0, delta=1.0)

@@ -1,11 +1,15 @@
 """Lesson for notebooks/02_laplace_vs_gaussian.ipynb: the Laplace and Gaussian mechanisms.
 
-Here: ``compare_mechanisms``, the exercise checkers 02.1–02.4, the mechanism explorer and its figures.
+Here: ``compare_mechanisms``, ``gaussian_privacy_loss`` (δ as the tail of the privacy loss), the
+exercise checkers 02.1–02.5, the mechanism explorer and its figures, and ``staged``, the hints
+that reveal one more step per wrong try (notebooks 03 and 04 use it too).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -17,12 +21,13 @@ from scipy import special
 
 from leptonkit import dp
 from leptonkit._checks import check_int, check_real
-from leptonkit.exercises import close_to, exercise
+from leptonkit.exercises import NotYet, close_to, exercise
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
-__all__ = ["EXPLORERS", "MAX_POINTS", "attack_success", "compare_mechanisms", "mechanism_comparison",
-           "mechanism_explorer", "noise_per_coordinate", "samples_against_density"]
+__all__ = ["EXPLORERS", "MAX_POINTS", "attack_success", "compare_mechanisms", "gaussian_privacy_loss",
+           "mechanism_comparison", "mechanism_explorer", "noise_per_coordinate", "privacy_loss_figure",
+           "samples_against_density", "staged"]
 
 MAX_POINTS = 100_001   # compare_mechanisms: grid points of the density curves (a figure, not a table)
 
@@ -58,32 +63,146 @@ def compare_mechanisms(*, sensitivity: float, epsilon: float, delta: float,
     }
 
 
+# --- hints that reveal a little at a time -------------------------------------------------------
+
+_WRONG_TRIES: Counter = Counter()
+_ORDINALS = ("Second", "Third", "Fourth", "Fifth")
+
+
+def staged(exercise_id: str, *later_hints: str) -> Callable[[Callable[[Any], bool]], Callable[[Any], bool]]:
+    """Give ``later_hints`` one at a time: the second wrong try shows the first of them, and so on.
+
+    The hint registered with :func:`leptonkit.exercises.exercise` points the way and is shown
+    every time; the later ones come only to a learner still stuck (a formula, never the whole
+    call). Wrap the checker below ``@exercise``; at most four later hints.
+    """
+    if len(later_hints) > len(_ORDINALS):
+        raise ValueError(f"later_hints must be at most {len(_ORDINALS)}, got {len(later_hints)}")
+
+    def wrap(is_correct: Callable[[Any], bool]) -> Callable[[Any], bool]:
+        @functools.wraps(is_correct)
+        def checker(answer: Any) -> bool:
+            try:
+                if is_correct(answer):
+                    return True
+                reason = ""
+            except NotYet as why:
+                reason = str(why)
+            except Exception as error:   # an answer that cannot be checked is a wrong try too
+                reason = f"this answer could not be checked ({type(error).__name__}: {error})"
+            _WRONG_TRIES[exercise_id] += 1
+            shown = later_hints[:_WRONG_TRIES[exercise_id] - 1]
+            more = " ".join(f"{_ORDINALS[i]} hint: {hint}" for i, hint in enumerate(shown))
+            raise NotYet(" ".join(part for part in (reason, more) if part))
+        return checker
+    return wrap
+
+
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("02.1", hint="One customer can move a clipped sum by at most the larger of |lower| and "
-                       "|upper|, by joining or leaving.")
+@exercise("02.1", hint="One customer can join or leave (add/remove, the kit's relation): how far can "
+                       "that move a sum of values clipped to [lower, upper]?")
+@staged("02.1", "Adding one value v from [lower, upper] moves the sum by |v|; the worst v is at a bound.")
 def _clipped_sum_sensitivity(answer: Any) -> bool:
     return close_to(answer, 20_000.0, rel=1e-9)
 
 
-@exercise("02.2", hint="Laplace noise with scale b exceeds t in absolute value with probability "
-                       "exp(-t / b); here b = Δ/ε.")
+@exercise("02.2", hint="Write down P[|X| > t] for Laplace noise X of scale b, and what b is here.")
+@staged("02.2", "P[|X| > t] = exp(−t/b) with b = Δ/ε.")
 def _laplace_tail(answer: Any) -> bool:
     return close_to(answer, math.exp(-5 / dp.laplace_scale(1.0, 0.5)), rel=0.01)
 
 
-@exercise("02.3", hint="Set the explorer's Δ to 1 and move ε until the Laplace bar reads 60 %; or "
-                       "solve 1 - exp(-ε/2)/2 = 0.6 for ε.")
+@exercise("02.3", hint="Set the explorer's Δ to 1 and move ε until the Laplace bar reads 60 %.")
+@staged("02.3", "The Laplace observer is right with probability 1 − exp(−ε/2)/2 at Δ = 1: solve it "
+                "for 0.6.")
 def _largest_epsilon_for_sixty_percent(answer: Any) -> bool:
     return close_to(answer, 2 * math.log(1.25), rel=0.01)
 
 
-@exercise("02.4", hint="dp.per_coordinate_noise_std([50], epsilon=1, delta=1e-5) gives both "
-                       "standard deviations; divide Laplace's by Gaussian's.")
+@exercise("02.4", hint="The kit's dp module has a function that returns both mechanisms' standard "
+                       "deviation per count for a list of d.")
+@staged("02.4", "Laplace: √2·d/ε per count (L1 sensitivity d); Gaussian: the analytic σ for Δ₂ = √d. "
+                "Divide the first by the second.")
 def _laplace_over_gaussian_at_50(answer: Any) -> bool:
     noise = dp.per_coordinate_noise_std([50], epsilon=1.0, delta=1e-5)
     return close_to(answer, float(noise["laplace"][0] / noise["gaussian"][0]), rel=0.02)
+
+
+HISTOGRAM_EDGES = (18, 30, 40, 50, 60, 70, 80, 91)   # 02.5: seven age bins covering 18–90
+_HISTOGRAM_TRIALS = 2000
+
+
+def _discrete_laplace_variance(epsilon: float) -> float:
+    """Variance of P[k] ∝ exp(−ε|k|): 2e^−ε/(1 − e^−ε)²."""
+    r = math.exp(-epsilon)
+    return 2 * r / (1 - r) ** 2
+
+
+@exercise("02.5", hint="Each customer has one age, so falls in exactly one bin: what is the L1 "
+                       "sensitivity of the whole vector of counts under add/remove?")
+@staged("02.5", "Count with np.histogram(values, bins=edges), then add integer noise to every count "
+                "at once with the geometric mechanism and Δ = 1 (ε-DP for the whole vector, by "
+                "parallel composition).",
+        "dp.geometric_mechanism takes an array of counts, epsilon, sensitivity and rng.")
+def _private_histogram(answer: Any) -> bool:
+    if not callable(answer):
+        raise NotYet(f"answer a function private_histogram(values, edges, epsilon, rng), not "
+                     f"{type(answer).__name__}.")
+    ages = np.arange(18, 91).repeat(10)                 # ten people of every age: true counts known
+    truth, _ = np.histogram(ages, bins=HISTOGRAM_EDGES)
+    rng = np.random.default_rng(2025)
+    noise = np.array([np.asarray(answer(ages, HISTOGRAM_EDGES, 1.0, rng), dtype=float) - truth
+                      for _ in range(_HISTOGRAM_TRIALS)])
+    if noise.shape != (_HISTOGRAM_TRIALS, truth.size):
+        raise NotYet(f"the function must return one count per bin ({truth.size} bins), got shape "
+                     f"{noise.shape[1:]}.")
+    # at ε = 1 and Δ = 1 the noise variance is 1.84 (integer, geometric) or 2 (Laplace, 2Δ²/ε²)
+    expected, continuous = _discrete_laplace_variance(1.0), 2.0
+    measured = float(noise.var())
+    # the variance of 14 000 Laplace-tailed draws (kurtosis 6) has relative standard error
+    # √(5/14 000) = 1.9 %: ±8 % is more than four standard errors
+    if measured < expected * 0.92:
+        raise NotYet(f"the noise has variance {measured:.3g}, less than ε = 1 with Δ = 1 needs "
+                     f"({expected:.3g}): not private enough.")
+    if measured > continuous * 1.08:
+        raise NotYet(f"the noise has variance {measured:.3g}, more than ε = 1 with Δ = 1 needs "
+                     f"({expected:.3g}): each person is in one bin, so Δ₁ = 1, not the number of bins.")
+    if abs(float(noise.mean())) > 4 * math.sqrt(expected / noise.size):
+        raise NotYet(f"the counts are off by {float(noise.mean()):+.3g} on average: add noise, do not "
+                     f"shift or clip the counts.")
+    return True
+
+
+# --- δ as the tail of the privacy loss --------------------------------------------------------
+
+
+def gaussian_privacy_loss(*, noise_multiplier: float, epsilon: float, points: int = 801) -> dict[str, Any]:
+    """The privacy-loss distribution of the Gaussian mechanism, and δ(ε) read off it.
+
+    For N(0, (zΔ)²) noise and neighbours one sensitivity apart, the privacy loss
+    L = ln(p(o)/p′(o)) at an output o drawn from p is N(μ²/2, μ²) with μ = 1/z (Balle & Wang
+    2018, Lemma 3; Dong, Roth & Su 2022, §2.3). The mechanism is (ε, δ)-DP exactly for
+    δ(ε) = E[(1 − e^(ε − L))₊] (Balle & Wang 2018, Thm 5): the mass of the loss beyond ε,
+    each bit weighted by how far beyond it is. P[L > ε] is larger; requiring it to be at most
+    δ is *probabilistic* DP, a stronger notion. ``noise_multiplier`` in [0.05, 100], ε in
+    [0, 50], ``points`` an int in [11, 100 001].
+    """
+    z = check_real(noise_multiplier, "noise_multiplier", low=0.05, high=100.0)
+    eps = check_real(epsilon, "epsilon", low=0.0, high=50.0)
+    points = check_int(points, "points", low=11, high=MAX_POINTS)
+    mu = 1.0 / z
+    mean, sd = mu * mu / 2, mu
+    loss = np.linspace(mean - 6 * sd, mean + 6 * sd, points)
+    density = np.exp(-0.5 * ((loss - mean) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+    weight = np.where(loss > eps, -np.expm1(np.minimum(eps - loss, 0.0)), 0.0)
+    return {
+        "loss": loss, "density": density, "weighted_density": density * weight, "epsilon": eps,
+        "noise_multiplier": z,
+        "delta": dp.gaussian_delta(epsilon=eps, sigma=z, sensitivity=1.0),
+        "tail_probability": float(special.ndtr((mean - eps) / sd)),
+    }
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -163,6 +282,27 @@ def attack_success(labels: list[str], rates: list[float], bounds: list[float], *
     fig.update_layout(template=TEMPLATE, height=380, title=title, margin={"t": 50, "b": 110},
                       yaxis={"range": [0.4, 1.08], "tickformat": ".0%"},
                       legend=LEGEND_BELOW)
+    return fig
+
+
+def privacy_loss_figure(result: dict) -> go.Figure:
+    """The privacy-loss density, its part beyond ε, and the part δ counts (:func:`gaussian_privacy_loss`)."""
+    eps = result["epsilon"]
+    beyond = result["loss"] > eps
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=result["loss"], y=result["density"], name="density of the privacy loss L",
+                             line={"color": "grey", "width": 2}))
+    fig.add_trace(go.Scatter(x=result["loss"][beyond], y=result["density"][beyond], fill="tozeroy",
+                             name=f"P[L > ε] = {result['tail_probability']:.2e} (probabilistic DP)",
+                             line={"color": LAPLACE_COLOUR, "width": 0}, fillcolor="rgba(31,119,180,0.3)"))
+    fig.add_trace(go.Scatter(x=result["loss"][beyond], y=result["weighted_density"][beyond], fill="tozeroy",
+                             name=f"δ(ε) = E[(1 − e^(ε−L))₊] = {result['delta']:.2e}",
+                             line={"color": GAUSSIAN_COLOUR, "width": 0}, fillcolor="rgba(214,39,40,0.6)"))
+    fig.add_vline(x=eps, line={"dash": "dot", "color": "black"}, annotation_text=f"ε = {eps:g}")
+    fig.update_layout(template=TEMPLATE, height=380, margin={"t": 50, "b": 110}, legend=LEGEND_BELOW,
+                      title=f"Gaussian mechanism, noise multiplier z = {result['noise_multiplier']:.3g}",
+                      xaxis_title="privacy loss L = ln(p(o) / p′(o))", yaxis={"type": "log",
+                                                                            "range": [-8, 0.5]})
     return fig
 
 

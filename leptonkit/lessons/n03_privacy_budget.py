@@ -1,61 +1,240 @@
 """Lesson for notebooks/03_privacy_budget.ipynb: composition and the privacy budget.
 
-Here: the exercise checkers 03.1–03.4 and the composition explorer with its figure.
+Here: the adaptive journalist's questions, ``year_plan`` (one year of releases under each
+accounting), the exercise checkers 03.1–03.6 and the composition explorer with its figure.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ipywidgets as w
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
+from scipy import optimize, special
 
-from leptonkit import accounting, dp
+from leptonkit import accounting, datasets, dp
+from leptonkit._checks import check_int, check_real
+from leptonkit.errors import PrivacyBudgetExceeded
 from leptonkit.exercises import NotYet, close_to, exactly, exercise, just_enough
+from leptonkit.lessons.n02_laplace_vs_gaussian import staged
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
-__all__ = ["COMPOSITION_K_MAX", "EXPLORERS", "composition", "composition_explorer"]
+__all__ = ["COMPOSITION_K_MAX", "EXPLORERS", "JOURNALIST_AGES", "JOURNALIST_THRESHOLD", "YEAR_TARGET",
+           "card_payments", "composition", "composition_explorer", "journalist_questions", "year_plan"]
 
 COMPOSITION_K_MAX = 1000
+Z_95 = float(special.ndtri(0.975))      # 1.95996…: a normal value is within ±1.96 sd 95 % of the time
+
+
+# --- the adaptive journalist (03.3) ---------------------------------------------------------------
+
+JOURNALIST_AGES = range(18, 91)
+JOURNALIST_THRESHOLD = 300
+
+
+def journalist_questions(customers: pd.DataFrame) -> Iterator[float]:
+    """Her questions in order: how many overdrawn customers are aged at most a, for a = 18, 19, …, 90.
+
+    Each answer is an exact count on the data (add/remove sensitivity 1); she wants the first age
+    at which it reaches :data:`JOURNALIST_THRESHOLD`. A generator, so each question is asked only
+    when the previous answer has come back.
+    """
+    overdrawn_ages = customers.loc[customers["overdraft"], "age"].to_numpy()
+    for age in JOURNALIST_AGES:
+        yield float((overdrawn_ages <= age).sum())
+
+
+@functools.cache
+def _journalist_truth() -> tuple[int, int]:
+    """(questions the ledger answers at ε = 0.1 each under ε = 1, the age SVT reports with rng=16)."""
+    customers = datasets.bank_customers(5000)
+    ledger, answered = accounting.PrivacyAccountant(1.0), 0
+    for count in journalist_questions(customers):
+        try:
+            dp.geometric_mechanism(int(count), epsilon=0.1, rng=answered, accountant=ledger)
+        except PrivacyBudgetExceeded:
+            break
+        answered += 1
+    verdicts = dp.sparse_vector(journalist_questions(customers), threshold=JOURNALIST_THRESHOLD,
+                                epsilon=1.0, rng=16)
+    return answered, JOURNALIST_AGES[verdicts.index(True)]
+
+
+# --- contribution bounding ---------------------------------------------------------------------
+
+
+def card_payments(customers: pd.DataFrame, *, rng: Any = 0) -> pd.DataFrame:
+    """A synthetic table of card payments: one row per payment, a few customers with very many.
+
+    The number of payments per customer is geometric with mean 4, and one customer in a hundred
+    pays 20 to 60 times as often; ``rng`` seeds it (the lesson's default 0). Columns ``customer``,
+    ``region``, ``amount`` (EUR).
+    """
+    g = np.random.default_rng(rng)
+    n = len(customers)
+    counts = g.geometric(0.25, size=n) - 1
+    heavy = g.random(n) < 0.01
+    counts[heavy] *= g.integers(20, 61, size=int(heavy.sum()))
+    rows = np.repeat(np.arange(n), counts)
+    return pd.DataFrame({"customer": customers["customer"].to_numpy()[rows],
+                         "region": customers["region"].to_numpy()[rows],
+                         "amount": np.round(g.lognormal(3.0, 1.0, size=rows.size), 2)})
+
+
+# --- a year of releases under each accounting ----------------------------------------------------
+
+
+def _solve(excess: Callable[[float], float], low: float, high: float) -> float:
+    """The x in [low, high] where the increasing ``excess`` (ε spent minus the target) crosses 0,
+    taken on the private side: excess(x) ≤ 0."""
+    root = optimize.brentq(excess, low, high, xtol=1e-12, rtol=1e-8)
+    for _ in range(100):                   # brentq lands within rtol of the root: a step or two
+        if excess(root) <= 0:
+            return root
+        root -= 1e-8 * abs(root) + 1e-12
+    raise ArithmeticError("the year plan's calibration did not converge")
+
+
+def year_plan(*, k: int = 60, epsilon: float = 1.0, delta: float = 1e-5) -> list[dict[str, Any]]:
+    """k releases of one count (Δ = 1) under a total (ε, δ): the noise each accounting needs.
+
+    One row per (noise, accounting): the standard deviation of the noise on every release for
+    the k releases together to be (ε, δ)-DP, as that accounting proves it. Gaussian: exact
+    (GDP: k releases with noise multiplier z are one with z/√k, Dong, Roth & Su 2022, so
+    z = √k times the analytic σ of one (ε, δ) release), RDP (Opacus, calibrated to its tolerance
+    of 0.01 in ε), and basic composition of k analytic (ε/k, δ/k) releases. Laplace (ε-DP each):
+    the PLD of the kit's discrete Laplace (the ledger's own composition, dp-accounting), advanced
+    composition with δ' = δ (Dwork & Roth 2014, Thm 3.20), and basic (b = k/ε). ``k`` in
+    [1, 1000], ε in [0.01, 10], δ in [1e-12, 1e-2].
+    """
+    k = check_int(k, "k", low=1, high=1000)
+    eps = check_real(epsilon, "epsilon", low=0.01, high=10.0)
+    dlt = check_real(delta, "delta", low=1e-12, high=1e-2)
+    from dp_accounting.pld import privacy_loss_distribution as pld
+
+    def laplace_advanced() -> float:
+        eps0 = _solve(lambda e: accounting.advanced_composition(e, 0.0, k, delta_prime=dlt)[0] - eps,
+                      1e-9, eps)
+        return math.sqrt(2) / eps0
+
+    def laplace_pld() -> float:
+        def excess(decay: float) -> float:
+            one = pld.from_discrete_laplace_mechanism(parameter=decay, sensitivity=1,
+                                                      value_discretization_interval=1e-4)
+            return float(one.self_compose(k).get_epsilon_for_delta(dlt)) - eps
+        decay = _solve(excess, eps / k, eps)
+        return math.sqrt(2 * math.exp(-decay)) / -math.expm1(-decay)   # the discrete Laplace's sd
+
+    rdp = accounting.noise_multiplier_for_epsilon(target_epsilon=eps, sample_rate=1.0, steps=k, delta=dlt)
+    return [
+        {"noise": "Gaussian", "accounting": "exact (GDP)",
+         "std": dp.gaussian_sigma(sensitivity=1, epsilon=eps, delta=dlt) * math.sqrt(k)},
+        {"noise": "Gaussian", "accounting": "RDP (Opacus, ±0.01 in ε)", "std": rdp},
+        {"noise": "Gaussian", "accounting": "basic, (ε/k, δ/k) each",
+         "std": dp.gaussian_sigma(sensitivity=1, epsilon=eps / k, delta=dlt / k)},
+        {"noise": "Laplace", "accounting": "PLD (the ledger's)", "std": laplace_pld()},
+        {"noise": "Laplace", "accounting": "advanced, δ′ = δ", "std": laplace_advanced()},
+        {"noise": "Laplace", "accounting": "basic, ε/k each", "std": math.sqrt(2) * k / eps},
+    ]
 
 
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("03.1", hint="Spend 0.15 at a time on a fresh PrivacyAccountant(1.0) inside a loop, and "
-                       "count the spends until PrivacyBudgetExceeded is raised.")
+@exercise("03.1", hint="The average of k answers is close to normal with standard deviation "
+                       "(√2·Δ/ε)/√k, and it rounds to the true count when it lands within ±0.5.")
+@staged("03.1", "A normal value lies within ±1.96 standard deviations 95 % of the time: you need "
+                "1.96·(√2/ε)/√k ≤ 0.5. Find the smallest whole k.")
+def _repeats_to_round_to_the_truth(answer: Any) -> bool:
+    k = int(answer)
+    if k < 1:
+        raise NotYet(f"{k} is not a number of answers.")
+    sd = math.sqrt(2) * dp.laplace_scale(1.0, 0.1)
+    if Z_95 * sd / math.sqrt(k) > 0.5:
+        raise NotYet(f"after {k} answers the average still rounds to the truth only "
+                     f"{2 * special.ndtr(0.5 * math.sqrt(k) / sd) - 1:.1%} of the time.")
+    if k > 1 and Z_95 * sd / math.sqrt(k - 1) <= 0.5:
+        raise NotYet(f"{k} answers are enough, but fewer would do: find the smallest.")
+    return True
+
+
+@exercise("03.2", hint="Let the ledger tell you: spend on a fresh budget in a loop until it refuses.")
+@staged("03.2", "PrivacyAccountant(1.0).spend(0.15, label=...) raises PrivacyBudgetExceeded when a spend "
+                "does not fit; count the spends before that.")
 def _spends_that_fit(answer: Any) -> bool:
     return exactly(answer, 6, "{} spends of 0.15 do not add up to the most that fits under 1.0.")
 
 
-@exercise("03.2", hint="accounting.advanced_composition(0.05, 0.0, 200, delta_prime=1e-6) returns "
-                       "(total ε, total δ); answer the ε.")
+@exercise("03.3", hint="Two steps: a loop of dp_count calls on one ledger until it refuses; then one "
+                       "sparse-vector call over all her questions.")
+@staged("03.3", "Step 1: a PrivacyAccountant(1.0) passed as accountant= to dp.dp_count at ε = 0.1 per "
+                "question, counting the answers until PrivacyBudgetExceeded. Step 2: dp.sparse_vector "
+                "over lesson.journalist_questions(customers) with threshold 300, ε = 1 and rng=16; the "
+                "index of its True is the position in JOURNALIST_AGES.")
+def _journalist_stopped(answer: Any) -> bool:
+    try:
+        answered, age = answer
+    except (TypeError, ValueError):
+        raise NotYet("answer a pair: (questions the ledger answered, the age the SVT reports).") from None
+    expected_answered, expected_age = _journalist_truth()
+    exactly(answered, expected_answered, "the ledger answers a different number of questions than {}.")
+    if int(age) != expected_age:
+        raise NotYet(f"the sparse vector technique with rng=16 reports another age than {int(age)}.")
+    return True
+
+
+@exercise("03.4", hint="Advanced composition (Dwork, Rothblum & Vadhan 2010) is in the accounting module.")
+@staged("03.4", "ε′ = √(2k ln(1/δ′))·ε + kε(e^ε − 1), here with k = 200, ε = 0.05, δ′ = 10⁻⁶.")
 def _advanced_total(answer: Any) -> bool:
     return close_to(answer, accounting.advanced_composition(0.05, 0.0, 200, delta_prime=1e-6)[0],
                     rel=0.01)
 
 
-@exercise("03.3", hint="accounting.noise_multiplier_for_epsilon(target_epsilon=3, sample_rate=0.01, "
-                       "steps=2000, delta=1e-5).")
+@exercise("03.5", hint="You need the inverse of dpsgd_epsilon: the kit's accounting module can search "
+                       "the noise multiplier for a target ε.")
+@staged("03.5", "accounting.noise_multiplier_for_epsilon takes target_epsilon, sample_rate, steps and delta.")
 def _calibrated_noise(answer: Any) -> bool:
     eps = accounting.dpsgd_epsilon(noise_multiplier=float(answer), sample_rate=0.01, steps=2000,
                                    delta=1e-5)
     return just_enough(eps, 3.0)
 
 
-@exercise("03.4", hint="One release at ε = 0.1 has standard deviation √2·Δ/ε; the average of k has "
-                       "that over √k. Find the smallest k that brings it below 0.8.")
-def _repeats_to_average_noise_away(answer: Any) -> bool:
-    k = int(answer)
-    sd = math.sqrt(2) * dp.laplace_scale(1.0, 0.1)
-    if sd / math.sqrt(k) >= 0.8:
-        raise NotYet(f"after {k} repeats the average still has standard deviation {sd / math.sqrt(k):.3f}.")
-    if sd / math.sqrt(k - 1) < 0.8:
-        raise NotYet(f"{k} repeats are enough, but fewer would do: find the smallest.")
+YEAR_TARGET = {"k": 60, "error": 25.0, "delta": 1e-6}   # 03.6: 60 counts, ±25 at 95 %, δ ≤ 10⁻⁶
+
+
+def _year_epsilon(sigma: float, delta: float) -> float:
+    return accounting.gaussian_composition_epsilon(noise_multiplier=sigma, k=YEAR_TARGET["k"], delta=delta,
+                                                   accountant="exact")
+
+
+@exercise("03.6", hint="The utility target fixes the most noise each release can carry; the year's "
+                       "privacy follows from that noise, composed exactly.")
+@staged("03.6", "σ = 25/1.96. Sixty Gaussian releases with noise σ are one with σ/√60: (√60/σ)-GDP. "
+                "Convert that μ to ε at the largest δ the policy allows.",
+        "accounting.gdp_epsilon converts μ; gaussian_composition_epsilon(…, accountant='exact') composes.")
+def _year_defended(answer: Any) -> bool:
+    if not isinstance(answer, dict) or not {"epsilon", "delta", "sigma"} <= set(answer):
+        raise NotYet("answer a dict with keys 'epsilon', 'delta' and 'sigma'.")
+    eps, dlt, sigma = (float(answer[key]) for key in ("epsilon", "delta", "sigma"))
+    if not 0 < dlt <= YEAR_TARGET["delta"]:
+        raise NotYet(f"δ = {dlt:g} breaks the policy: at most {YEAR_TARGET['delta']:g}.")
+    if not 0 < sigma or Z_95 * sigma > YEAR_TARGET["error"] * (1 + 1e-9):
+        raise NotYet(f"with σ = {sigma:g} a count is within ±25 only "
+                     f"{2 * special.ndtr(YEAR_TARGET['error'] / sigma) - 1 if sigma > 0 else 0:.1%} "
+                     f"of the time, not 95 %.")
+    spent = _year_epsilon(sigma, dlt)
+    if eps < spent * (1 - 1e-6):
+        raise NotYet(f"you claim ε = {eps:.4g}, but sixty releases with σ = {sigma:.4g} at δ = {dlt:g} "
+                     f"spend ε = {spent:.4g}: a claim you cannot defend.")
+    best = _year_epsilon(YEAR_TARGET["error"] / Z_95, YEAR_TARGET["delta"])
+    if eps > best * 1.02:
+        raise NotYet(f"ε = {eps:.4g} is true but more than the target needs: the plan can promise less.")
     return True
 
 
@@ -63,19 +242,20 @@ def _repeats_to_average_noise_away(answer: Any) -> bool:
 
 
 def composition(curves: dict, *, k: int, epsilon: float) -> go.Figure:
-    """Total ε against the number of queries k: basic, advanced and RDP accounting, k marked.
+    """Total ε against the number of queries k: basic, advanced, RDP and exact accounting, k marked.
 
     ``curves`` is :func:`leptonkit.accounting.composition_curves`.
     """
     fig = go.Figure()
     styles = {"basic": ("basic: kε", "grey"), "advanced": ("advanced (DRV 2010)", LAPLACE_COLOUR),
-              "rdp": ("RDP (Opacus)", GAUSSIAN_COLOUR)}
+              "rdp": ("RDP (Opacus)", GAUSSIAN_COLOUR), "exact": ("exact (GDP)", "black")}
     i = int(np.argmin(np.abs(curves["k"] - k)))
     for key, (name, colour) in styles.items():
         fig.add_trace(go.Scatter(x=curves["k"], y=curves[key], name=name,
-                                 line={"color": colour, "width": 2.5}))
-    fig.add_trace(go.Scatter(x=[curves["k"][i]] * 3, y=[curves[key][i] for key in styles], mode="markers",
-                             marker={"size": 11, "color": [c for _, c in styles.values()]},
+                                 line={"color": colour, "width": 2.5,
+                                       "dash": "dot" if key == "exact" else None}))
+    fig.add_trace(go.Scatter(x=[curves["k"][i]] * len(styles), y=[curves[key][i] for key in styles],
+                             mode="markers", marker={"size": 11, "color": [c for _, c in styles.values()]},
                              showlegend=False))
     totals = ", ".join(f"{key} {curves[key][i]:.3g}" for key in styles)
     fig.update_layout(template=TEMPLATE, height=420, margin={"t": 50, "b": 110},
@@ -86,7 +266,7 @@ def composition(curves: dict, *, k: int, epsilon: float) -> go.Figure:
 
 
 def composition_explorer(epsilon: float = 0.1, k: int = 100) -> Explorer:
-    """Per-query ε and the number of queries against the total ε by three accountings."""
+    """Per-query ε and the number of queries against the total ε by four accountings."""
     controls = {
         "epsilon": slider(w.FloatLogSlider, "ε per query", value=epsilon, base=10, min=-2,
                           max=0, step=0.05),
