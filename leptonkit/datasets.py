@@ -123,8 +123,10 @@ _BANK_INCOME = (0.25, 0.0, -0.15, -0.35)             # covariate shift: log-inco
 _BANK_INTERCEPT = (-0.4, 0.0, 0.3, 0.6)              # label shift: each bank's baseline default risk
 # Regional lenders: each bank lends in a few of the eight regions and hardly at all in the rest
 # (rows sum to 1; order as REGIONS), so a bank alone has not seen how default varies elsewhere.
-_BANK_REGIONS = ((0.4, 0.05, 0.3, 0.15, 0.08, 0.01, 0.005, 0.005), (0.01, 0.15, 0.04, 0.01, 0.45, 0.3, 0.02, 0.02),
-                 (0.005, 0.02, 0.005, 0.2, 0.02, 0.05, 0.2, 0.5), (0.01, 0.39, 0.01, 0.02, 0.01, 0.01, 0.5, 0.05))
+_BANK_REGIONS = ((0.4, 0.05, 0.3, 0.15, 0.08, 0.01, 0.005, 0.005),
+                 (0.01, 0.15, 0.04, 0.01, 0.45, 0.3, 0.02, 0.02),
+                 (0.005, 0.02, 0.005, 0.2, 0.02, 0.05, 0.2, 0.5),
+                 (0.01, 0.39, 0.01, 0.02, 0.01, 0.01, 0.5, 0.05))
 #: Each region's offset to the logit of default (local economies differ).
 REGION_RISK = (-0.7, 0.5, -0.4, 0.6, 0.0, 0.3, 0.9, -0.2)
 EMPLOYMENT = ("salaried", "self-employed", "retired", "student")
@@ -246,8 +248,8 @@ def load_diagnosis(source: str = "wisconsin", *, n: int = 20_000, rng: RNG = 0) 
     rows = np.repeat(np.arange(n), visits)
     visit = np.concatenate([np.arange(1, v + 1) for v in visits])
     m = len(rows)
-    glucose = 5.2 + 2.6 * diabetes[rows] + g.normal(0, 0.9, m) + np.asarray(_SITE_GLUCOSE_OFFSET)[site[rows]]
-    hba1c = 5.3 + 1.6 * diabetes[rows] + g.normal(0, 0.5, m)
+    glucose = 5.4 + 1.2 * diabetes[rows] + g.normal(0, 1.1, m) + np.asarray(_SITE_GLUCOSE_OFFSET)[site[rows]]
+    hba1c = 5.4 + 0.6 * diabetes[rows] + g.normal(0, 0.6, m)
     condition = g.choice(len(CONDITIONS), size=n, p=(0.0, 0.3, 0.697, 0.003))
     condition = np.where(diabetes == 1, 0, condition)
     frame = people.iloc[rows][["name", "phone", "postcode", "birth_date", "sex"]].reset_index(drop=True)

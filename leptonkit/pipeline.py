@@ -202,6 +202,9 @@ class PrivateTrainingPipeline:
             raise TypeError(
                 f"secure_aggregation must be True or False, got {type(secure_aggregation).__name__}"
             )
+        if secure_aggregation and self.n_parties < 3:
+            raise ValueError(f"secure_aggregation needs at least 3 parties, got n_parties={self.n_parties}: "
+                             f"with two, each learns the other's update by subtracting its own from the sum")
         if noise == "distributed" and not secure_aggregation:
             raise ValueError(
                 "noise='distributed' needs secure_aggregation=True: each party adds only its share "
@@ -494,6 +497,9 @@ class PrivateTrainingPipeline:
             k = check_int(drop[0], "drop[0] (party index)", low=0, high=len(parties) - 1)
             r = check_int(drop[1], "drop[1] (round)", low=1, high=self.rounds - 1)
             phases = [(parties, r), ([p for i, p in enumerate(parties) if i != k], self.rounds - r)]
+            if self.secure_aggregation and len(phases[-1][0]) < 3:
+                raise ValueError(f"drop would leave {len(phases[-1][0])} parties; secure aggregation needs at "
+                                 f"least 3 (with two, each learns the other's update from the sum)")
         plan = self.plan(parties, survivors=phases[-1][0])
         aggregator, _ = self.transit()
         options = dict(

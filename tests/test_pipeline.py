@@ -187,4 +187,4 @@ def test_bad_input_is_named_before_anything_is_written(credit, tmp_path, change,
 )
 def test_bad_settings_are_named_at_construction(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        pipeline.PrivateTrainingPipeline(4, **kwargs)
+        pipeline.PrivateTrainingPipeline(kwargs.pop("n_parties", 4), **kwargs)
