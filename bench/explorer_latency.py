@@ -26,7 +26,8 @@ import numpy as np
 
 from leptonkit import crypto, he, lessons
 
-RETRAINING = ("fedavg",)   # explorers that train a model on every move (goal: 1 s, not 50 ms)
+# explorers that train a model on every move (goal: 1 s, not 50 ms)
+RETRAINING = ("fedavg", "federation", "hospitals")
 
 
 def _positions(control, moves: int) -> list:
@@ -87,25 +88,29 @@ def measure(name: str, moves: int) -> tuple[list[float], list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer moves per slider")
+    parser.add_argument("--only", nargs="*", default=None, help="measure only these explorers")
     args = parser.parse_args()
     moves = 10 if args.quick else 40
     warnings.filterwarnings("ignore")
     print(f"{'explorer':<18} {'moves':>6} {'median ms':>10} {'p95 ms':>8} {'anchor ms':>10} {'ratio':>6}")
     medians, p95s, ratios = {}, {}, {}
-    for name in lessons.explorers():
+    for name in args.only or lessons.explorers():
         times, anchor = measure(name, moves)
         medians[name], p95s[name] = statistics.median(times), float(np.percentile(times, 95))
         ratios[name] = medians[name] / statistics.median(anchor)
         print(f"{name:<18} {len(times):>6} {medians[name]:>10.1f} {p95s[name]:>8.1f} "
               f"{statistics.median(anchor):>10.2f} {ratios[name]:>6.1f}")
     lookup = [name for name in medians if name not in RETRAINING]
-    worst = max(lookup, key=medians.get)
-    print(f"\nworst median (explorers that do not retrain): {worst}; "
-          f"anchor = new y-values for the same figure in one batch_update")
-    print(f"FIGURE explorer_median_ms_worst {medians[worst]:.1f}")
-    print(f"FIGURE explorer_p95_ms_worst {max(p95s[name] for name in lookup):.1f}")
-    print(f"FIGURE explorer_over_anchor_worst {ratios[worst]:.1f}")
-    for name in RETRAINING:
+    if lookup:
+        worst = max(lookup, key=medians.get)
+        print(f"\nworst median (explorers that do not retrain): {worst}; "
+              f"anchor = new y-values for the same figure in one batch_update")
+        print(f"FIGURE explorer_median_ms_worst {medians[worst]:.1f}")
+        print(f"FIGURE explorer_p95_ms_worst {max(p95s[name] for name in lookup):.1f}")
+        print(f"FIGURE explorer_over_anchor_worst {ratios[worst]:.1f}")
+    # The case studies' explorers train each setting once and then remember it: their median mixes
+    # first visits (a training run) with revisits (a lookup); the p95 is the first visits' cost.
+    for name in (n for n in RETRAINING if n in medians):
         print(f"FIGURE {name}_explorer_retrain_median_ms {medians[name]:.1f}")
         print(f"FIGURE {name}_explorer_retrain_p95_ms {p95s[name]:.1f}")
 

@@ -498,8 +498,8 @@ class PrivateTrainingPipeline:
             r = check_int(drop[1], "drop[1] (round)", low=1, high=self.rounds - 1)
             phases = [(parties, r), ([p for i, p in enumerate(parties) if i != k], self.rounds - r)]
             if self.secure_aggregation and len(phases[-1][0]) < 3:
-                raise ValueError(f"drop would leave {len(phases[-1][0])} parties; secure aggregation needs at "
-                                 f"least 3 (with two, each learns the other's update from the sum)")
+                raise ValueError(f"drop would leave {len(phases[-1][0])} parties; secure aggregation "
+                                 f"needs at least 3 (with two, each learns the other's update from the sum)")
         plan = self.plan(parties, survivors=phases[-1][0])
         aggregator, _ = self.transit()
         options = dict(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import ipywidgets as w
@@ -93,7 +94,7 @@ BASELINE_ROUNDS = 15
 def non_private(
     parties: list[tuple[np.ndarray, np.ndarray]], *, aggregator: Any = None, rounds: int = BASELINE_ROUNDS
 ) -> Any:
-    """FedAvg without DP over ``parties`` (one party: that bank training alone), as :data:`BASELINE` trains."""
+    """FedAvg without DP over ``parties`` (one party: that bank alone), trained as :data:`BASELINE` says."""
     model = models.mlp(parties[0][0].shape[1], 2, hidden=16)
     return fl.fedavg(model, parties, rounds=rounds, aggregator=aggregator, **BASELINE).model
 
@@ -125,7 +126,7 @@ def regional_default_rates(
     people = frame.drop_duplicates("customer")
     generator = np.random.default_rng(rng)
     out = []
-    block = accountant.parallel("default rate by region") if accountant is not None else _nothing()
+    block = accountant.parallel("default rate by region") if accountant is not None else nullcontext()
     with block:
         for region in datasets.REGIONS:
             defaults = people.loc[people["region"] == region, "default"].to_numpy(dtype=float)
@@ -142,14 +143,6 @@ def regional_default_rates(
                 {"region": region, "customers": len(defaults), "true rate": defaults.mean(), "DP rate": noisy}
             )
     return pd.DataFrame(out)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: Any) -> None:
-        return None
 
 
 # --- exercises -----------------------------------------------------------------------------------

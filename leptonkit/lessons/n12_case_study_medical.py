@@ -26,7 +26,8 @@ from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider, slider
 
 __all__ = ["COUNT_EPSILON", "EXPLORERS", "FEATURES", "QUASI_IDENTIFIERS", "condition_counts", "deidentify",
-           "feasible_count", "generalise", "hospital_explorer", "linkage_rate", "membership_attack", "per_site_auc",
+           "feasible_count", "generalise", "hospital_explorer", "linkage_rate", "membership_attack",
+           "per_site_auc",
            "register", "small_data_runs"]
 
 QUASI_IDENTIFIERS = ["postcode", "birth_date", "sex"]
@@ -138,7 +139,8 @@ def per_site_auc(model: Any, prepared: pipeline.Prepared) -> pd.DataFrame:
 def fedavg_vs_fedprox(prepared: pipeline.Prepared, parties: list, *, mu: float, rounds: int = 10) -> Any:
     """FedAvg (μ = 0) or FedProx (μ > 0) without DP: 5 local epochs, so the sites' models drift apart."""
     model = models.mlp(parties[0][0].shape[1], 2, hidden=16)
-    return fl.fedavg(model, parties, rounds=rounds, local_epochs=5, batch_size=256, lr=0.2, mu=mu, rng=0).model
+    return fl.fedavg(model, parties, rounds=rounds, local_epochs=5, batch_size=256, lr=0.2, mu=mu,
+                     rng=0).model
 
 
 # --- the small real data: where DP is not yet useful ---------------------------------------------
@@ -197,7 +199,7 @@ def _release_scheme(answer: Any) -> bool:
 @exercise("12.2", hint="The Laplace tail is P(|noise| > t) = exp(−εt). Set it to 1 − 0.95 and solve for t, "
                        "then ask for t ≤ 0.10 · n.")
 def _feasible_count(answer: Any) -> bool:
-    return exactly(answer, feasible_count(COUNT_EPSILON), "{} is not the smallest count that meets the target.")
+    return exactly(answer, feasible_count(COUNT_EPSILON), "{} is not the smallest count that meets it.")
 
 
 @exercise("12.3", hint="lesson.design_run(epsilon, rounds) trains the patient-level pipeline and returns the "
@@ -218,7 +220,8 @@ def _design(answer: Any) -> bool:
 def design_run(epsilon: float, rounds: int) -> dict[str, float]:
     """Patient-level DP-FedAvg on the de-identified cohort (one visit per patient): worst site's AUC."""
     frame = training_frame(deidentify(_cohort(), key=b"network training key"))
-    pipe = pipeline.PrivateTrainingPipeline(5, target_epsilon=epsilon, privacy_unit="person", person="patient",
+    pipe = pipeline.PrivateTrainingPipeline(5, target_epsilon=epsilon, privacy_unit="person",
+                                            person="patient",
                                             party="site", rounds=rounds, batch_size=512, lr=1.0, rng=0)
     prepared = pipe.preprocess(frame, target="diabetes")
     result = pipe.train(pipe.partition(prepared), accounting.PrivacyAccountant(epsilon, DELTA))
@@ -232,7 +235,7 @@ def design_run(epsilon: float, rounds: int) -> dict[str, float]:
 def hospital_explorer(*, hospitals: int = 4, alpha: float = 1.0, epsilon: float = 1.0) -> Explorer:
     """Hospitals, label skew α and ε → test accuracy and membership-attack AUC on the 569 real patients
     (each setting trains once, then it is remembered; ε = ∞ means no DP)."""
-    controls = {"hospitals": slider(w.IntSlider, "hospitals", value=hospitals, min=2, max=4),
+    controls = {"hospitals": slider(w.IntSlider, "hospitals", value=hospitals, min=3, max=4),
                 "alpha": selection_slider("label skew α", (0.3, 1.0, 10.0), near=alpha),
                 "epsilon": selection_slider("ε per patient", (0.5, 1.0, 4.0, math.inf), near=epsilon)}
 

@@ -46,8 +46,8 @@ def _psi_answers():
 
 def _release_answers():
     frame = datasets.load_credit(rng=0)
-    return [_release(frame, budget=0.5)], [_release(frame, budget=5.0), _release(frame, budget=1.0, parallel=False),
-                                           0.5]
+    wrong = [_release(frame, budget=5.0), _release(frame, budget=1.0, parallel=False), 0.5]
+    return [_release(frame, budget=0.5)], wrong
 
 
 ANSWERS = {
@@ -56,7 +56,8 @@ ANSWERS = {
     # 0.3 per run over 20 rounds composes to about 0.94 < 1 over twelve runs and reaches AUC ≈ 0.79;
     # 0.4 per run composes to about 1.23, over the yearly budget; 2 rounds do not train the model.
     "11.3": lambda: ([{"epsilon_per_run": 0.3, "rounds": 20}],
-                     [{"epsilon_per_run": 0.4, "rounds": 20}, {"epsilon_per_run": 0.3, "rounds": 2}, {"rounds": 20}]),
+                     [{"epsilon_per_run": 0.4, "rounds": 20}, {"epsilon_per_run": 0.3, "rounds": 2},
+                      {"rounds": 20}]),
 }
 
 
