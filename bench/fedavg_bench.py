@@ -10,13 +10,17 @@ accuracy is the final global model's on the test split.
 - **loop**: the anchor's plain loop — one client at a time, ``torch.optim.SGD``, then the
   weighted average — the same algorithm with no vectorisation;
 - **Flower**: ``fl.run_on_flower`` — Flower 1.x's ``run_simulation`` with its ``FedAvg`` strategy
-  (Ray backend), each client a ``ClientApp``.
+  (Ray backend), each client a ``ClientApp``;
+- **deployment** (``--deployment``): the same app (``flower_app/``) on Flower's deployment engine on
+  loopback — a SuperLink and 10 SuperNode processes, each round all 10 (10 clients a round, E, B, lr
+  and 20 rounds as above), each SuperNode holding a tenth of the training split: 100 SuperNodes
+  would need ~25 GB here (a SuperNode and its SuperExec hold ~256 MB, measured).
 
 Goals (issue 9): ``speedup_vs_flower`` ≥ 30, ``speedup_vs_loop`` ≥ 3, |``accuracy_gap_pp``| ≤ 1
 (leptonkit against the loop, in percentage points). ``--sweep`` also runs the learning-rate grid
 behind notebook 05's FedAvg-against-FedSGD comparison (rounds to 90 % test accuracy).
 
-Usage: python bench/fedavg_bench.py [--quick] [--sweep]
+Usage: python bench/fedavg_bench.py [--quick] [--sweep] [--deployment]
 """
 
 from __future__ import annotations
@@ -83,6 +87,24 @@ def run_flower(clients, test) -> tuple[float, float]:
     return time.perf_counter() - start, result.history[-1]["accuracy"]
 
 
+def run_deployment() -> tuple[float, float]:
+    """Wall time from starting the SuperLink to the last round saved, processes stopped after."""
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "flower_app"))
+    from leptonkit_flower.loopback import LoopbackFederation
+
+    config = {"num-server-rounds": SETTINGS["rounds"], "fraction-train": 1.0, "lr": SETTINGS["lr"],
+              "batch-size": SETTINGS["batch_size"], "local-epochs": SETTINGS["local_epochs"]}
+    with tempfile.TemporaryDirectory() as workdir:
+        start = time.perf_counter()
+        with LoopbackFederation(workdir, nodes=SETTINGS["clients_per_round"]) as federation:
+            _, history = federation.run("bench", timeout=3600, **config)
+        return time.perf_counter() - start, history[-1]["accuracy"]
+
+
 def sweep(clients, test) -> None:
     """Rounds to 90 % for FedSGD and FedAvg, each at the best learning rate of a small grid."""
     def rounds(**kwargs) -> int:
@@ -101,6 +123,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one repetition each (well under 60 s)")
     parser.add_argument("--sweep", action="store_true", help="also the FedAvg/FedSGD learning-rate grid")
+    parser.add_argument("--deployment", action="store_true", help="also Flower's deployment engine (minutes)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
@@ -113,6 +136,8 @@ def main() -> None:
         runs["leptonkit"].append(run_kit(clients, test))
         runs["loop"].append(run_loop(clients, test))
     runs["flower"] = [run_flower(clients, test)]   # one run: the engine start dominates
+    if args.deployment:
+        runs["flower deployment, loopback, 10 SuperNodes"] = [run_deployment()]
     print(f"\n{'FedAvg, 100 clients, 10/round, 20 rounds, E 5, B 10':<56} {'wall s':>8} {'accuracy':>9}")
     summary = {}
     for name, values in runs.items():

@@ -41,9 +41,9 @@ from . import accounting, mpc
 from ._checks import RNG, as_generator, check_int, check_real
 from .models import _logits, as_tensors, check_model
 
-__all__ = ["FedAvgResult", "coordinate_median", "fedavg", "fedavg_on_partition", "get_weights",
-           "partition", "rounds_to_accuracy", "run_on_flower", "secure_mean", "set_weights", "trimmed_mean",
-           "weighted_mean"]
+__all__ = ["FedAvgResult", "coordinate_median", "fedavg", "fedavg_on_partition", "flower_client_app",
+           "flower_server_app", "flower_train", "get_weights", "partition", "rounds_to_accuracy", "run_on_flower",
+           "secure_mean", "set_weights", "trimmed_mean", "weighted_mean"]
 
 BYTES_PER_PARAMETER = 4  # float32 on the wire
 MAX_ROUNDS = 1_000_000    # communication rounds of one run
@@ -1134,9 +1134,12 @@ def _flower_secaggplus(grid: Any, context: Any, model: nn.Module, settings: _Flo
             num_sampled_clients=settings.per_round)
     legacy = LegacyContext(context=context, config=ServerConfig(num_rounds=settings.rounds),
                            strategy=strategy)
+    # SecAgg+ quantises w·(n_k/max_weight); with central noise every client's weight is 1, and
+    # max_weight = 1 keeps the full 2²² levels for it
+    max_weight = 1.0 if settings.noise == "central" else settings.max_weight
     secagg = SecAggPlusWorkflow(num_shares=settings.num_shares,
                                 reconstruction_threshold=settings.reconstruction_threshold,
-                                max_weight=settings.max_weight, timeout=settings.timeout)
+                                max_weight=max_weight, timeout=settings.timeout)
     DefaultWorkflow(fit_workflow=secagg)(grid, legacy)
 
 
@@ -1151,10 +1154,13 @@ def run_on_flower(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, round
     ones ``flower_app/`` ships to a SuperLink and its SuperNodes — with ``clients`` in memory, one
     virtual SuperNode each: Flower's ``FedAvg`` with C·K = ``clients_per_round`` clients a round,
     each training E = ``local_epochs`` epochs of SGD with B = ``batch_size`` (``None``: B = ∞) and
-    step ``lr``; ``clip_norm`` S clips each update; ``noise`` (``"central"``: the server,
-    ``"local"``: each client) adds Gaussian noise of σ = ``noise_multiplier``·S;
-    ``secure_aggregation`` sums the updates with Flower's SecAgg+ (its quantisation adds an error
-    of at most 2·8/2²² per parameter and client, relative to the weights' total).
+    step ``lr``; ``clip_norm`` S clips each update (on the client). ``noise="central"``: Flower's
+    ``DifferentialPrivacyClientSideFixedClipping`` averages the m = C·K clipped updates with equal
+    weights and adds N(0, (zS/m)²), z = ``noise_multiplier`` — :func:`fedavg`'s central DP-FedAvg,
+    except that Flower samples exactly C·K clients a round (:func:`fedavg`: Poisson) and that no ε
+    is computed here; ``"local"``: each client adds N(0, z²S²) to its clipped update, as in
+    :func:`fedavg`. ``secure_aggregation`` sums with Flower's SecAgg+, whose quantisation moves
+    each weight by at most K·(16/2²²)/Σ_k(n_k/max_weight) a round (max_weight 1000).
     Across machines, the same app runs under a SuperLink and SuperNodes (see the README).
     ``history`` has one dict a round: ``round``, ``clients`` (updates summed), ``accuracy``, ``loss``.
     """

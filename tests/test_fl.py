@@ -319,5 +319,45 @@ def test_flower_runs_the_same_fedavg(digits):
     flower = fl.run_on_flower(models.mlp(64, 10), clients, **kwargs)
     ours = fl.fedavg(models.mlp(64, 10), clients, progress=False, **kwargs)
     assert [h["round"] for h in flower.history] == [1, 2]
+    assert [h["clients"] for h in flower.history] == [5, 5]
     assert _max_difference(flower.model, ours.model) < 1e-5
     assert flower.history[-1]["accuracy"] == pytest.approx(ours.history[-1]["accuracy"])
+
+
+def test_flower_central_noise_has_the_calibrated_spread(digits):
+    """noise="central" runs Flower's DifferentialPrivacyClientSideFixedClipping around FedAvg: the m = 3
+    clipped updates are averaged with equal weights and N(0, (zS/m)²) is added to each weight.
+    One round against fl.fedavg's clipped, fixed-denominator average without noise leaves exactly
+    that noise; the sample deviation of its P ≈ 4800 draws is within 5 % of zS/m (its standard
+    error is 1/√(2(P−1)) ≈ 1 %, so 5 % is ~5 standard errors: Flower's noise is not seeded)."""
+    pytest.importorskip("flwr")
+    X, X_test, y, y_test = digits
+    clients = [(X[p], y[p]) for p in fl.partition(y, 3, rng=0)]
+    kwargs = {"rounds": 1, "batch_size": None, "lr": 0.5, "eval_data": (X_test, y_test)}
+    z, S = 1.0, 0.5
+    flower = fl.run_on_flower(models.mlp(64, 10), clients, clip_norm=S, noise_multiplier=z, noise="central",
+                              **kwargs)
+    clean = fl.fedavg(models.mlp(64, 10), clients, clip_norm=S, average="fixed", progress=False, **kwargs)
+    noise = torch.cat([(p - q).detach().ravel() for p, q in zip(flower.model.parameters(),
+                                                                 clean.model.parameters(), strict=True)])
+    assert [h["clients"] for h in flower.history] == [3]
+    assert float(noise.std()) == pytest.approx(z * S / 3, rel=0.05)
+    assert abs(float(noise.mean())) < 5 * z * S / 3 / noise.numel() ** 0.5
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"noise": "central"}, "needs clip_norm and noise_multiplier"),
+    ({"noise_multiplier": 1.0}, "needs clip_norm"),
+    ({"noise": "local", "clip_norm": 1.0, "noise_multiplier": 0.0}, "noise-multiplier > 0"),
+    ({"noise": "distributed", "clip_norm": 1.0, "noise_multiplier": 1.0}, "noise must be one of"),
+    ({"secure_aggregation": True, "clients_per_round": 2}, "at least 3 clients a round"),
+    ({"secure_aggregation": "yes"}, "secure_aggregation must be True or False"),
+    ({"clip_norm": -1.0}, "clip_norm"),
+])
+def test_flower_refuses_what_cannot_run_before_starting_flower(digits, kwargs, message):
+    """The Flower app's run-config checks, reached through run_on_flower: no engine starts."""
+    pytest.importorskip("flwr")
+    X, _, y, _ = digits
+    clients = [(X[k::4][:20], y[k::4][:20]) for k in range(4)]
+    with pytest.raises((ValueError, TypeError), match=message):
+        fl.run_on_flower(models.mlp(64, 10), clients, rounds=1, **kwargs)

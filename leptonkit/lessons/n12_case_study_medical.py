@@ -236,7 +236,7 @@ def hospital_explorer(*, hospitals: int = 4, alpha: float = 1.0, epsilon: float 
     """Hospitals, label skew α and ε → test accuracy and membership-attack AUC on the 569 real patients
     (each setting trains once, then it is remembered; ε = ∞ means no DP)."""
     controls = {"hospitals": slider(w.IntSlider, "hospitals", value=hospitals, min=3, max=4),
-                "alpha": selection_slider("label skew α", (0.3, 1.0, 10.0), near=alpha),
+                "alpha": selection_slider("label skew α", (1.0, 3.0, 10.0), near=alpha),
                 "epsilon": selection_slider("ε per patient", (0.5, 1.0, 4.0, math.inf), near=epsilon)}
 
     def compute(hospitals: int, alpha: float, epsilon: float) -> dict:
