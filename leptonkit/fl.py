@@ -42,8 +42,8 @@ from ._checks import RNG, as_generator, check_int, check_real
 from .models import _logits, as_tensors, check_model
 
 __all__ = ["FedAvgResult", "coordinate_median", "fedavg", "fedavg_on_partition", "flower_client_app",
-           "flower_server_app", "flower_train", "get_weights", "partition", "rounds_to_accuracy", "run_on_flower",
-           "secure_mean", "set_weights", "trimmed_mean", "weighted_mean"]
+           "flower_server_app", "flower_train", "get_weights", "partition", "rounds_to_accuracy",
+           "run_on_flower", "secure_mean", "set_weights", "trimmed_mean", "weighted_mean"]
 
 BYTES_PER_PARAMETER = 4  # float32 on the wire
 MAX_ROUNDS = 1_000_000    # communication rounds of one run
