@@ -55,6 +55,9 @@ def test_learner_copies_have_no_solutions_and_no_outputs(student):
 def test_learner_copies_run_top_to_bottom_without_giving_answers(student):
     for copy in student:
         nb = nbformat.read(copy, as_version=4)
+        for cell in nb.cells:   # what nbval skips (the deployment demo's minute of processes) is skipped here
+            if cell.cell_type == "code" and "# NBVAL_SKIP" in cell.source:
+                cell.source = "# skipped, as nbval skips it"
         NotebookClient(nb, timeout=120, kernel_name="python3",
                        resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
         printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
