@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 
 import numpy as np
@@ -13,7 +14,7 @@ from opacus.accountants import RDPAccountant
 from opacus.optimizers import DPOptimizer
 from torch import nn
 
-from leptonkit import attacks, datasets, dpsgd, models
+from leptonkit import accounting, attacks, datasets, dpsgd, models
 
 
 def _mlp(seed: int = 0) -> nn.Module:
@@ -67,6 +68,30 @@ def test_the_fast_clipped_sum_equals_the_per_sample_path(digits):
     assert all(torch.allclose(expected[k], got[k], atol=1e-6) for k in expected)
 
 
+def test_the_fast_path_covers_convolutions_and_equals_torch_func(digits):
+    X, _, y, _ = digits
+    images = torch.tensor(X[:24]).reshape(-1, 1, 8, 8)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Tanh(), nn.Conv2d(4, 6, 3, stride=2, bias=False),
+                        nn.ReLU(), nn.MaxPool2d(2, 1), nn.Flatten(), nn.Linear(6 * 2 * 2, 10))
+    for C in (0.05, 1.0, 1e3):
+        labels = torch.tensor(y[:24])
+        slow, slow_norms = dpsgd.clip_and_sum(dpsgd.per_sample_gradients(net, images, labels), C)
+        assert dpsgd._fast_clipped_sum(net, images, torch.tensor(y[:24]), C) is not None   # the fast path ran
+        fast, fast_norms = dpsgd.clipped_gradient_sum(net, images, torch.tensor(y[:24]), C)
+        assert sorted(slow) == sorted(fast)
+        assert torch.allclose(slow_norms, fast_norms, rtol=1e-4, atol=1e-6)
+        for name in slow:
+            assert torch.allclose(slow[name], fast[name], rtol=1e-4, atol=1e-6), (C, name)
+    # grouped convolutions and 'same' padding are not covered: torch.func takes them, with the same answer
+    grouped = nn.Sequential(nn.Conv2d(1, 4, 3, padding="same"), nn.Conv2d(4, 4, 3, groups=2), nn.Flatten(),
+                            nn.Linear(4 * 6 * 6, 10))
+    assert dpsgd._fast_clipped_sum(grouped, images, torch.tensor(y[:24]), 1.0) is None
+    expected, _ = dpsgd.clip_and_sum(dpsgd.per_sample_gradients(grouped, images, torch.tensor(y[:24])), 1.0)
+    got, _ = dpsgd.clipped_gradient_sum(grouped, images, torch.tensor(y[:24]), 1.0)
+    assert all(torch.allclose(expected[k], got[k], atol=1e-6) for k in expected)
+
+
 def test_per_sample_gradients_equal_one_backward_each(digits):
     X, _, y, _ = digits
     model = _mlp()
@@ -102,7 +127,7 @@ def test_train_reports_opacus_epsilon_and_leaves_the_model_untouched(digits):
     X, X_test, y, y_test = digits
     model = _mlp()
     before = copy.deepcopy(model.state_dict())
-    result = dpsgd.train(model, X, y, target_epsilon=2.0, epochs=5, rng=0, progress=False)
+    result = dpsgd.train(model, X, y, target_epsilon=2.0, epochs=5, rng=0, progress=False, calibration="rdp")
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     acct = RDPAccountant()
     acct.history = [(result.noise_multiplier, result.sample_rate, result.steps)]
@@ -111,6 +136,87 @@ def test_train_reports_opacus_epsilon_and_leaves_the_model_untouched(digits):
     assert [h["epoch"] for h in result.history] == [1, 2, 3, 4, 5]
     assert all(a["epsilon"] < b["epsilon"] for a, b in zip(result.history, result.history[1:], strict=False))
     assert models.evaluate(result.model, X_test, y_test)[1] > 0.5  # it learns something
+
+
+def test_tight_calibration_spends_the_target_with_less_noise_than_rdp(digits):
+    from dp_accounting.pld import privacy_loss_distribution as pld
+
+    X, _, y, _ = digits
+    runs = {c: dpsgd.train(_mlp(), X[:400], y[:400], target_epsilon=2.0, epochs=5, rng=0, calibration=c)
+            for c in dpsgd.CALIBRATIONS}
+    rdp = runs["rdp"]
+    for name in ("pld", "prv"):
+        tight = runs[name]
+        assert tight.sample_rate == rdp.sample_rate and tight.steps == rdp.steps
+        assert tight.noise_multiplier < 0.97 * rdp.noise_multiplier   # certifies more for the same noise
+        assert 1.99 <= tight.epsilon <= 2.0                          # Opacus's tolerance, never above
+        # the RDP bound on the same, smaller noise is above the target: the history is RDP's, and says so
+        assert tight.history[-1]["epsilon"] > 2.0 >= tight.epsilon
+    prv = runs["prv"]
+    assert prv.epsilon == pytest.approx(accounting.dpsgd_epsilon(
+        noise_multiplier=prv.noise_multiplier, sample_rate=prv.sample_rate, steps=prv.steps, delta=1e-5,
+        accountant="prv"), rel=1e-12)
+    # PLD: dp-accounting on a grid ten times finer agrees within the coarser grid's step, from below
+    fine = pld.from_gaussian_mechanism(standard_deviation=runs["pld"].noise_multiplier, sensitivity=1.0,
+                                       sampling_prob=rdp.sample_rate, value_discretization_interval=1e-4)
+    finer = fine.self_compose(rdp.steps).get_epsilon_for_delta(1e-5)
+    assert finer <= runs["pld"].epsilon <= finer + 2e-3
+    assert dpsgd.DEFAULTS["calibration"] == "pld"
+
+
+def test_ema_costs_no_privacy_and_averages_the_iterates(digits):
+    X, _, y, _ = digits
+    kwargs = {"noise_multiplier": 2.0, "epochs": 3, "batch_size": 100, "rng": 3, "max_grad_norm": 0.5,
+              "lr": 1.0, "lr_schedule": "constant"}
+    plain = dpsgd.train(_mlp(), X[:300], y[:300], ema=0.0, **kwargs)
+    averaged = dpsgd.train(_mlp(), X[:300], y[:300], ema=0.9, **kwargs)
+    # ε, σ, q and the steps are the same: the average is post-processing of the released iterates
+    assert (averaged.epsilon, averaged.noise_multiplier, averaged.sample_rate, averaged.steps) == \
+        (plain.epsilon, plain.noise_multiplier, plain.sample_rate, plain.steps)
+    assert not torch.equal(next(averaged.model.parameters()), next(plain.model.parameters()))
+    # the same run, its iterates averaged by hand with β_t = min(0.9, (1 + t)/(10 + t)), gives the EMA model
+    model, mean = _mlp(), {k: v.detach().clone() for k, v in _mlp().named_parameters()}
+    C, lr, B = kwargs["max_grad_norm"], kwargs["lr"], kwargs["batch_size"]
+    np_rng, torch_rng = dpsgd._torch_generator(3)
+    X_t, y_t = torch.tensor(X[:300]), torch.tensor(y[:300])
+    for t in range(plain.steps):
+        batch = torch.from_numpy(np.flatnonzero(np_rng.random(300) < B / 300))
+        summed, _ = dpsgd.clipped_gradient_sum(model, X_t[batch], y_t[batch], C)
+        noisy = dpsgd.add_noise(summed, noise_multiplier=2.0, max_grad_norm=C, generator=torch_rng)
+        beta = min(0.9, (1 + t) / (10 + t))
+        with torch.no_grad():
+            for k, p in model.named_parameters():
+                p -= lr * noisy[k] / B
+                mean[k] = beta * mean[k] + (1 - beta) * p
+    for k, p in averaged.model.named_parameters():
+        assert torch.allclose(p, mean[k], atol=1e-6), k
+    for k, p in plain.model.named_parameters():
+        assert torch.allclose(p, dict(model.named_parameters())[k], atol=1e-6), k
+
+
+def test_the_cosine_schedule_is_deterministic_and_decays_to_zero(digits):
+    X, _, y, _ = digits
+    rates = [dpsgd._learning_rate(t, 100, 2.0, "cosine") for t in range(100)]
+    assert rates[0] == 2.0 and rates[50] == pytest.approx(1.0) and rates[-1] == pytest.approx(2.0 * 0.5 * (
+        1 + math.cos(math.pi * 99 / 100)))
+    assert all(a > b for a, b in itertools.pairwise(rates))
+    assert all(dpsgd._learning_rate(t, 100, 2.0, "constant") == 2.0 for t in range(100))
+    a, b, c = (dpsgd.train(_mlp(), X[:300], y[:300], noise_multiplier=1.0, epochs=2, rng=7, lr_schedule=s)
+               for s in ("cosine", "cosine", "constant"))
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True))
+    assert not torch.equal(next(a.model.parameters()), next(c.model.parameters()))
+    assert a.epsilon == c.epsilon
+
+
+def test_epochs_grow_with_the_target_epsilon_only_when_unset(digits):
+    X, _, y, _ = digits
+    E, g = dpsgd.DEFAULTS["epochs"], dpsgd.DEFAULTS["epochs_growth"]
+    for eps in (0.5, 4.0, 1e3):
+        result = dpsgd.train(_mlp(), X[:100], y[:100], target_epsilon=eps, rng=0)
+        expected = max(1, round(E * min(eps, dpsgd.EPOCHS_GROWTH_CAP) ** g))
+        assert len(result.history) == expected and result.steps == expected * round(1 / result.sample_rate)
+    assert len(dpsgd.train(_mlp(), X[:100], y[:100], target_epsilon=4.0, epochs=3, rng=0).history) == 3
+    assert len(dpsgd.train(_mlp(), X[:100], y[:100], noise_multiplier=1.0, rng=0).history) == E
 
 
 def test_train_is_reproducible_with_a_seed(digits):
@@ -136,6 +242,12 @@ def test_train_is_reproducible_with_a_seed(digits):
     ({"noise_multiplier": 1e200}, ValueError, "noise_multiplier must be in"),
     ({"noise_multiplier": "1"}, TypeError, "noise_multiplier must be a real number"),
     ({"target_epsilon": None, "noise_multiplier": None}, ValueError, "exactly one of target_epsilon"),
+    ({"noise_multiplier": 1.0, "ema": 1.0}, ValueError, r"ema must be in \[0, 1\)"),
+    ({"noise_multiplier": 1.0, "ema": -0.1}, ValueError, r"ema must be in \[0, 1\)"),
+    ({"noise_multiplier": 1.0, "ema": "0.9"}, TypeError, "ema must be a real number"),
+    ({"noise_multiplier": 1.0, "calibration": "gdp"}, ValueError, r"calibration must be one of \('pld', 'pr"),
+    ({"noise_multiplier": 1.0, "calibration": 1}, TypeError, "calibration must be one of"),
+    ({"noise_multiplier": 1.0, "lr_schedule": "step"}, ValueError, r"lr_schedule must be one of \('cons"),
 ])
 def test_bad_settings_are_named(digits, kwargs, error, match):
     X, _, y, _ = digits
