@@ -221,7 +221,7 @@ def load_diagnosis(source: str = "wisconsin", *, n: int = 20_000, rng: RNG = 0) 
     (0/1). Sites differ by prevalence and by a laboratory calibration offset on glucose.
     Same seed → identical frame. Nobody real is in it.
     """
-    if source not in ("wisconsin", "cohort"):
+    if not isinstance(source, str) or source not in ("wisconsin", "cohort"):
         raise ValueError(f"source must be 'wisconsin' or 'cohort', got {source!r}")
     g = as_generator(rng)
     if source == "wisconsin":

@@ -194,10 +194,10 @@ class PrivateTrainingPipeline:
         self.n_parties = check_int(n_parties, "n_parties", low=2, high=10_000)
         self.target_epsilon = check_real(target_epsilon, "target_epsilon", low=0.0, high=100.0, low_open=True)
         self.delta = check_real(delta, "delta", low=0.0, high=0.1, low_open=True)
-        if privacy_unit not in PRIVACY_UNITS:
-            raise ValueError(f"privacy_unit must be one of {PRIVACY_UNITS}, got {privacy_unit!r}")
-        if noise not in fl.NOISE_PLACEMENTS:
-            raise ValueError(f"noise must be one of {fl.NOISE_PLACEMENTS}, got {noise!r}")
+        if not isinstance(privacy_unit, str) or privacy_unit not in PRIVACY_UNITS:
+            raise ValueError(f"privacy_unit must be one of {PRIVACY_UNITS}, got {privacy_unit!r:.80}")
+        if not isinstance(noise, str) or noise not in fl.NOISE_PLACEMENTS:
+            raise ValueError(f"noise must be one of {fl.NOISE_PLACEMENTS}, got {noise!r:.80}")
         if not isinstance(secure_aggregation, bool):
             raise TypeError(
                 f"secure_aggregation must be True or False, got {type(secure_aggregation).__name__}"
@@ -277,8 +277,9 @@ class PrivateTrainingPipeline:
         reserved = {target, self.party, self.person} - {None}
         if features is None:
             features = [c for c in df.columns if c not in reserved]
-        elif isinstance(features, str) or not all(isinstance(c, str) for c in features):
-            raise TypeError("features must be a sequence of column names")
+        elif (isinstance(features, str) or not isinstance(features, (list, tuple, pd.Index, np.ndarray))
+              or not all(isinstance(c, str) for c in features)):
+            raise TypeError(f"features must be a list of column names or None, got {type(features).__name__}")
         features = list(features)
         missing = [c for c in features if c not in df.columns]
         if missing or not features:
@@ -302,7 +303,8 @@ class PrivateTrainingPipeline:
         g = self._generator.spawn(1)[0]
         rows = np.arange(len(df))
         groups = df[self.person].to_numpy() if self.person is not None else rows
-        unique, group_index = np.unique(groups.astype(str), return_inverse=True)
+        # groups numbered by first appearance, not by sorting: random pseudonyms must not change the split
+        group_index, unique = pd.factorize(pd.Series(groups).astype(str))
         test_groups = g.random(len(unique)) < test_size
         is_test = test_groups[group_index]
         train_rows, test_rows = rows[~is_test], rows[is_test]

@@ -55,14 +55,14 @@ except ImportError:  # pragma: no cover - depends on what is installed
         return pow(value, Q, P) == 1
 
 
-def _item_bytes(item: Any) -> bytes:
+def _item_bytes(item: Any, name: str = "item") -> bytes:
     if isinstance(item, str):
         return item.encode("utf-8")
     if isinstance(item, (bytes, bytearray, memoryview)):
         return bytes(item)
     if isinstance(item, int) and not isinstance(item, bool):
         return str(item).encode()
-    raise TypeError(f"items must be str, bytes or int, got {type(item).__name__}")
+    raise TypeError(f"{name} must hold str, bytes or int items, got an item of type {type(item).__name__}")
 
 
 def hash_to_group(item: str | bytes | int) -> int:
@@ -79,7 +79,7 @@ def _items(items: Any, name: str) -> list[bytes]:
         raise TypeError(
             f"{name} must be a collection of items (str, bytes or int), got {type(items).__name__}"
         )
-    unique = sorted({_item_bytes(x) for x in items})
+    unique = sorted({_item_bytes(x, name) for x in items})
     if len(unique) > MAX_ITEMS:
         raise ValueError(f"{name} may hold at most {MAX_ITEMS} distinct items, got {len(unique)}")
     return unique
@@ -114,8 +114,8 @@ class PSIParty:
     2
     """
 
-    def __init__(self, items: Iterable[str | bytes | int]):
-        self._items = _items(items, "items")
+    def __init__(self, items: Iterable[str | bytes | int], *, _name: str = "items"):
+        self._items = _items(items, _name)
         self._exponent = secrets.randbits(EXPONENT_BITS) | 1  # nonzero, below q
 
     def __repr__(self) -> str:
@@ -161,7 +161,7 @@ class PSIResult:
 
 def intersection_cardinality(alice_items: Iterable[Any], bob_items: Iterable[Any]) -> PSIResult:
     """Run the three steps between two fresh parties; Alice learns the returned count."""
-    alice, bob = PSIParty(alice_items), PSIParty(bob_items)
+    alice, bob = PSIParty(alice_items, _name="alice_items"), PSIParty(bob_items, _name="bob_items")
     sent = alice.blind()
     double, own = bob.respond(sent)
     return PSIResult(alice.count(double, own), tuple(sent), tuple(double), tuple(own))

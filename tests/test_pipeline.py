@@ -83,6 +83,19 @@ def test_the_split_is_independent_of_a_frame_drawn_with_the_same_seed(credit):
         assert abs(share - 0.2) < 4 * np.sqrt(0.2 * 0.8 / n), bank
 
 
+def test_the_split_does_not_depend_on_how_pseudonyms_sort(credit):
+    """Two random pseudonymisation keys rename every person; the held-out rows stay the same."""
+    from leptonkit import crypto, masking
+
+    def split(key):
+        frame = credit.assign(customer=masking.pseudonymize(credit["customer"], key=key))
+        pipe = pipeline.PrivateTrainingPipeline(4, target_epsilon=1.0, privacy_unit="person", person="customer",
+                                                party="bank", rng=0)
+        return pipe.preprocess(frame, target="default").test_index
+
+    np.testing.assert_array_equal(split(crypto.generate_key()), split(crypto.generate_key()))
+
+
 def test_person_level_bounds_rows_and_splits_by_person(credit):
     frame = credit.copy()
     pipe = pipeline.PrivateTrainingPipeline(
