@@ -134,6 +134,17 @@ def test_person_level_with_two_rows_books_the_group_cost(credit, tmp_path):
     assert report.epsilon_spent <= 2.0 and report.audit_verified
 
 
+def test_two_rows_per_person_with_a_dropout_books_the_whole_run_once(credit, tmp_path):
+    pipe = pipeline.PrivateTrainingPipeline(4, target_epsilon=2.0, privacy_unit="person", person="customer",
+                                            party="bank", max_rows_per_person=2, rounds=10, rng=0,
+                                            audit_log=tmp_path / "a.jsonl")
+    report = pipe.run(credit, target="default", drop=(1, 5))
+    spends = [r for r in audit.AuditLog(tmp_path / "a.jsonl").records() if r.action == "privacy_spend"]
+    # one spend: the group-privacy bound (2ε, 2e^ε δ) of both phases' row-level mechanism together
+    assert len(spends) == 1 and report.epsilon_spent <= 2.0
+    assert [h["parties"] for h in report.history] == [4] * 5 + [3] * 5
+
+
 def test_a_party_that_leaves_mid_run_books_two_spends_within_budget(credit, tmp_path):
     pipe = pipeline.PrivateTrainingPipeline(
         4, target_epsilon=1.5, party="bank", rounds=12, rng=0, audit_log=tmp_path / "a.jsonl"
