@@ -89,8 +89,8 @@ def test_the_split_does_not_depend_on_how_pseudonyms_sort(credit):
 
     def split(key):
         frame = credit.assign(customer=masking.pseudonymize(credit["customer"], key=key))
-        pipe = pipeline.PrivateTrainingPipeline(4, target_epsilon=1.0, privacy_unit="person", person="customer",
-                                                party="bank", rng=0)
+        pipe = pipeline.PrivateTrainingPipeline(4, target_epsilon=1.0, privacy_unit="person",
+                                                person="customer", party="bank", rng=0)
         return pipe.preprocess(frame, target="default").test_index
 
     np.testing.assert_array_equal(split(crypto.generate_key()), split(crypto.generate_key()))
