@@ -480,8 +480,9 @@ class PrivateTrainingPipeline:
         """FedAvg with DP, every spend checked and booked by ``accountant``.
 
         ``drop=(k, r)``: party k leaves after round r and the others finish the run — two spends
-        in the ledger, which composes them, with the noise calibrated so both stay in budget.
-        The returned result's ``epsilon`` is the ledger's total.
+        in the ledger, which composes them, with the noise calibrated so both stay in budget (with
+        several rows per person, one spend: the group-privacy bound of the whole run). The
+        returned result's ``epsilon`` is the ledger's total.
         """
         if not isinstance(accountant, accounting.PrivacyAccountant):
             raise TypeError(f"accountant must be a PrivacyAccountant, got {type(accountant).__name__}")
