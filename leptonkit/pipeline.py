@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import accounting, crypto, fl, models
+from . import accounting, crypto, fl, models, mpc
 from ._checks import RNG, as_generator, check_int, check_real
 from .audit import AuditLog, compliance_report
 
@@ -656,8 +656,6 @@ def _bound_rows(group: np.ndarray, k: int, g: np.random.Generator) -> np.ndarray
 
 def _fit(train: pd.DataFrame, features: list[str], kinds: dict[str, str], party: np.ndarray) -> dict:
     """Fit the fills, encodings and scaling on the training rows, from per-party sums only."""
-    from . import mpc
-
     levels = {
         c: sorted(train[c].dropna().astype(str).unique()) for c in features if kinds[c] == "categorical"
     }

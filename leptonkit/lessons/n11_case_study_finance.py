@@ -29,7 +29,7 @@ __all__ = [
     "RELEASE_EPSILON",
     "ROUNDS",
     "TRAINING_EPSILON",
-    "bank_summary",
+    "auc_on_test", "bank_summary",
     "baselines",
     "federation_explorer",
     "non_private",
@@ -81,7 +81,8 @@ def pilot_sets(
     )
 
 
-def _auc(model: Any, prepared: pipeline.Prepared) -> float:
+def auc_on_test(model: Any, prepared: pipeline.Prepared) -> float:
+    """The model's AUC on the held-out customers (the pipeline's own evaluation)."""
     return pipeline.PrivateTrainingPipeline.evaluate(model, prepared)[0]["auc"]
 
 
@@ -103,14 +104,15 @@ def baselines(prepared: pipeline.Prepared, parties: list[tuple[np.ndarray, np.nd
     """Test AUC of each bank training alone, of FedAvg without DP, and of all rows pooled (no privacy:
     the unattainable ceiling), all trained the same way and scored on the same held-out customers."""
     rows = [
-        {"model": f"{name} alone", "AUC": _auc(non_private([party]), prepared)}
+        {"model": f"{name} alone", "AUC": auc_on_test(non_private([party]), prepared)}
         for name, party in zip(prepared.parties, parties, strict=True)
     ]
     rows.append(
-        {"model": "FedAvg, no DP (server sees each update)", "AUC": _auc(non_private(parties), prepared)}
+        {"model": "FedAvg, no DP (server sees each update)",
+         "AUC": auc_on_test(non_private(parties), prepared)}
     )
     pooled = non_private([(prepared.X_train, prepared.y_train)])
-    rows.append({"model": "all banks pooled (no privacy)", "AUC": _auc(pooled, prepared)})
+    rows.append({"model": "all banks pooled (no privacy)", "AUC": auc_on_test(pooled, prepared)})
     return pd.DataFrame(rows)
 
 
@@ -226,7 +228,7 @@ def plan_year(epsilon_per_run: float, rounds: int) -> dict[str, float]:
     result = pipe.train(parties, accounting.PrivacyAccountant(float(epsilon_per_run), DELTA))
     return {
         "yearly_epsilon": ledger.spent[0],
-        "auc": _auc(result.model, prepared),
+        "auc": auc_on_test(result.model, prepared),
         "noise_multiplier": plan["noise_multiplier"],
     }
 
@@ -250,7 +252,7 @@ def federation_explorer(
         parties = pipe.partition(prepared)
         result = pipe.train(parties, accounting.PrivacyAccountant(eps, DELTA))
         return {
-            "auc": _auc(result.model, prepared),
+            "auc": auc_on_test(result.model, prepared),
             "epsilon": result.epsilon,
             "sigma": result.noise_multiplier,
             "rows": len(prepared.y_train),
