@@ -6,7 +6,10 @@
   a naive sampler can output depend on the true value, so an output can rule a value out
   (stopped by ``dp.laplace_mechanism``, which releases only multiples of a grid).
 - **Membership inference** by loss threshold (Yeom et al. 2018): a model's loss is lower on the
-  records it was trained on (stopped by ``dpsgd``: each record's influence is clipped and noised).
+  records it was trained on — and **LiRA** (Carlini et al. 2022), which asks, per record, whether
+  the model's confidence looks like that of shadow models trained with the record or without
+  it, and finds members at false-positive rates where the loss attack finds none (both stopped
+  by ``dpsgd``: each record's influence is clipped and noised).
 - The **linkage attack** (Sweeney 2002): a table without names joined to a public register on
   (postcode, birth date, sex) names most of its rows (blunted by ``masking.mondrian``'s
   k-anonymity: at best one chance in k — while DP is what bounds what the table reveals).
@@ -43,10 +46,13 @@ __all__ = [
     "floating_point_attack_success_rate",
     "gradient_inversion",
     "linkage_attack",
+    "lira",
+    "logit_confidence",
     "membership_inference_auc",
     "model_poisoning",
     "naive_laplace_insecure",
     "reidentification_tradeoff",
+    "tpr_at_fpr",
 ]
 
 _U_BITS = 53  # the naive sampler's uniform draws are k / 2**53, k = 1 … 2**53
@@ -305,6 +311,91 @@ def membership_inference_auc(model: Any, X_members: Any, y_members: Any, X_nonme
     outside = losses(X_nonmembers, y_nonmembers, ("X_nonmembers", "y_nonmembers"))
     labels = np.r_[np.ones(len(member)), np.zeros(len(outside))]
     return float(roc_auc_score(labels, -np.r_[member, outside]))
+
+
+def logit_confidence(logits: Any, y: Any) -> np.ndarray:
+    """log(p / (1 − p)) of the true label's softmax probability p: LiRA's score (Carlini et al. §IV-C).
+
+    ``logits`` has shape (..., n, classes) and ``y`` shape (n,); computed as z_y − logsumexp of
+    the other logits, which stays finite where p rounds to 1. The scaling makes a model's scores
+    on one record close to Gaussian across shadow models.
+    """
+    import torch
+
+    z = torch.as_tensor(np.asarray(logits, dtype=np.float64))
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or z.ndim < 2 or z.shape[-2] != len(y) \
+            or int(y.min(initial=0)) < 0 or int(y.max(initial=0)) >= z.shape[-1]:
+        raise ValueError(f"logits must have shape (..., {len(y)}, classes) and y hold class indices")
+    labels = torch.as_tensor(y, dtype=torch.long)
+    rows = torch.arange(len(labels))
+    true = z[..., rows, labels]
+    others = z.clone()
+    others[..., rows, labels] = -math.inf
+    return (true - torch.logsumexp(others, dim=-1)).numpy()
+
+
+def lira(target: Any, shadows: Any, shadow_in: Any, *, online: bool = True) -> np.ndarray:
+    """LiRA's membership score of every record (higher: more likely a member). Carlini et al. 2022.
+
+    ``target[i]`` is the attacked model's :func:`logit_confidence` on record i; ``shadows[s, i]``
+    shadow model s's, and ``shadow_in[s, i]`` whether shadow s trained on record i. Per record,
+    the shadows give the mean score of models trained with it (μ_in) and without it (μ_out);
+    the variance is one per side, pooled over all records (the paper's choice when shadows
+    are few, §VI-B). **Online**: the log-likelihood ratio log N(x; μ_in, σ_in²) − log N(x;
+    μ_out, σ_out²). **Offline** (no shadow ever trained on the target's records): how far x
+    lies above the out-distribution, (x − μ_out)/σ_out. A record that no shadow saw on one
+    side borrows that side's mean shift, averaged over the other records.
+
+    Raises
+    ------
+    ValueError
+        For shapes that do not fit, non-finite scores, or a side (in or out) no shadow covers.
+    """
+    x = np.asarray(target, dtype=np.float64)
+    s = np.asarray(shadows, dtype=np.float64)
+    inside = np.asarray(shadow_in)
+    if x.ndim != 1 or s.ndim != 2 or s.shape[1] != len(x) or inside.shape != s.shape or inside.dtype != bool:
+        raise ValueError(f"target must be (records,), shadows and shadow_in (shadows, records); got "
+                         f"{x.shape}, {s.shape}, {inside.shape}")
+    if not (np.isfinite(x).all() and np.isfinite(s).all()):
+        raise ValueError("target and shadows must be finite scores (use logit_confidence)")
+    n_in, n_out = inside.sum(0), (~inside).sum(0)
+    if not (n_out.any() and (n_in.any() or not online)):
+        raise ValueError("no shadow model covers the records on one side (in / out)")
+    mu_out = np.where(n_out > 0, (s * ~inside).sum(0) / np.maximum(n_out, 1), np.nan)
+    var_out = float(np.sum(np.where(inside, 0.0, (s - np.nan_to_num(mu_out)) ** 2)) / max(1, n_out.sum() - 1))
+    if not online:
+        mu_out = np.where(np.isnan(mu_out), np.nanmean(mu_out), mu_out)
+        return (x - mu_out) / math.sqrt(max(var_out, 1e-12))
+    mu_in = np.where(n_in > 0, (s * inside).sum(0) / np.maximum(n_in, 1), np.nan)
+    shift = np.nanmean(mu_in - mu_out)
+    mu_in = np.where(np.isnan(mu_in), mu_out + shift, mu_in)
+    mu_out = np.where(np.isnan(mu_out), mu_in - shift, mu_out)
+    var_in = float(np.sum(np.where(inside, (s - mu_in) ** 2, 0.0)) / max(1, n_in.sum() - 1))
+    var_in, var_out = max(var_in, 1e-12), max(var_out, 1e-12)
+    return (-(x - mu_in) ** 2 / (2 * var_in) + (x - mu_out) ** 2 / (2 * var_out)
+            - 0.5 * math.log(var_in / var_out))
+
+
+def tpr_at_fpr(scores: Any, is_member: Any, fpr: float) -> float:
+    """The share of members an attack finds while it accuses at most ``fpr`` of the non-members.
+
+    The threshold is the smallest that flags no more than ⌊fpr·(non-members)⌋ of them (ties
+    count against the attack), so at an FPR below one non-member the answer is the share of
+    members scoring above every non-member. ``scores``: higher means "member".
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    member = np.asarray(is_member)
+    if s.ndim != 1 or member.shape != s.shape or member.dtype != bool or not np.isfinite(s).all():
+        raise ValueError("scores must be finite and is_member a bool array of the same length")
+    if member.all() or not member.any():
+        raise ValueError("is_member must hold both members and non-members")
+    fpr = check_real(fpr, "fpr", low=0.0, high=1.0)
+    outside = np.sort(s[~member])[::-1]
+    allowed = math.floor(fpr * len(outside) + 1e-9)
+    threshold = outside[allowed] if allowed < len(outside) else -math.inf
+    return float(np.mean(s[member] > threshold))
 
 
 # --- gradient inversion and poisoning (federated learning) -------------------------------------

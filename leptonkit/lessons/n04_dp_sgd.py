@@ -1,7 +1,9 @@
 """Lesson for notebooks/04_dp_sgd.ipynb: DP-SGD — clipping, noise, and what they cost.
 
-Here: the clinic's forms, the exercise checkers 04.1–04.4 (04.4: the loss attack at a low false-positive
-rate, beside the bound ε allows) and the privacy-utility explorer with its figure.
+Here: the clinic's forms, the exercise checkers 04.1–04.5 (04.4: the loss attack at a low false-positive
+rate, beside the bound ε allows; 04.5: how many canaries an audit needs), the measured-privacy experiment
+(16 models trained at once on random halves of 500 forms and 100 canaries, without DP and at five ε:
+LiRA, the loss attack and the one-run audit on each) and its explorer.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ import plotly.graph_objects as go
 import torch
 from torch import nn
 
-from leptonkit import datasets, dpsgd, models
+from leptonkit import accounting, attacks, datasets, dpsgd, models, privacy_audit
 from leptonkit.exercises import NotYet, close_to, exactly, exercise
 from leptonkit.lessons.n02_laplace_vs_gaussian import staged
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider
 
-__all__ = ["ATTACK_FPR", "EXPLORERS", "MEMBERS", "dp_tpr_bound", "dpsgd_explorer", "first_batch",
-           "ordinary_model", "privacy_utility"]
+__all__ = ["ATTACK_FPR", "AUDIT_EPSILONS", "EXPLORERS", "FPRS", "MEMBERS", "N_CANARIES", "N_MODELS", "POOL",
+           "audit_explorer", "canaries", "dp_tpr_bound", "first_batch", "lira_all", "measure",
+           "measured_privacy", "ordinary_model", "pool", "roc_figure", "trained"]
 
 MEMBERS = slice(0, 200)   # the small clinic: the first 200 training forms are the members
 
@@ -130,58 +133,206 @@ def _loss_attack_at_low_fpr(answer: Any) -> bool:
     return True
 
 
-# --- explorer: privacy against utility ------------------------------------------------------------
 
 
-def privacy_utility(result: dict, *, epsilon: float) -> go.Figure:
-    """DP-SGD's test accuracy and the membership attack's AUC against ε, the non-private model as lines.
+# --- privacy measured: LiRA and the one-run audit beside the accountant ----------------------------
 
-    ``result`` is ``dpsgd.privacy_utility(...)``; the dotted curve is the most AUC any attack
-    can reach against an ε-DP training run, e^ε/(1 + e^ε).
+POOL = 500          # the forms the experiment draws members from: the first 500 training forms
+N_CANARIES = 100    # the audit's canaries: random-pixel images with random labels, appended to the pool
+N_MODELS = 16       # trained at once; each is the target once, the other 15 its shadows (Carlini et al.: 256)
+AUDIT_EPSILONS = (0.5, 1.0, 2.0, 4.0, 8.0)
+FPRS = (0.001, 0.01)
+DELTA = 1e-5
+
+
+def canaries(m: int = N_CANARIES, *, rng: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` canaries: images of uniform random pixels in [0, 1], each with a random label.
+
+    Nothing in the forms looks like them, so a model gets one right only by remembering it —
+    the easiest kind of record to detect, which makes the audit's lower bound as large as it can be.
     """
-    eps = result["epsilon"]
-    i = int(np.argmin(np.abs(eps - epsilon)))
-    bound = np.exp(eps) / (1 + np.exp(eps))
+    generator = np.random.default_rng(rng)
+    return generator.random((m, 64)).astype(np.float32), generator.integers(0, 10, m)
+
+
+def pool() -> tuple[np.ndarray, np.ndarray]:
+    """The experiment's records: the first :data:`POOL` training forms, then the canaries."""
+    X, _, y, _ = datasets.digits()
+    cx, cy = canaries()
+    return np.r_[X[:POOL], cx], np.r_[y[:POOL], cy]
+
+
+@functools.cache
+def trained(epsilon: float | None) -> privacy_audit.StackedModels:
+    """:data:`N_MODELS` models, each on its own coin-flip half of :func:`pool` (inclusion rng=1, init rng=2).
+
+    ``epsilon=None``: plain SGD, the recipe of :func:`ordinary_model` (100 epochs, batches of 64,
+    lr 0.5). Otherwise DP-SGD with ``dpsgd.DEFAULTS`` (sample rate, epochs 60·√ε, C, lr, EMA) and
+    the σ ``dpsgd.train`` would calibrate for (ε, δ = 1e-5): PLD, bounded above by RDP.
+    """
+    X, y = pool()
+    included = privacy_audit.inclusion(N_MODELS, len(X), rng=1)
+    if epsilon is None:
+        return privacy_audit.train_models(models.mlp(64, 10), X, y, included, epochs=100, batch_size=64,
+                                          lr=0.5, rng=2)
+    q = dpsgd.DEFAULTS["batch_fraction"]
+    epochs = max(1, round(dpsgd.DEFAULTS["epochs"] * min(epsilon, dpsgd.EPOCHS_GROWTH_CAP)
+                          ** dpsgd.DEFAULTS["epochs_growth"]))
+    steps = epochs * round(1 / q)
+    sigma = _noise_multiplier(epsilon, q, steps)
+    settings = dpsgd.DEFAULTS
+    return privacy_audit.train_models(models.mlp(64, 10), X, y, included, epochs=epochs, lr=settings["lr"],
+                                      noise_multiplier=sigma, sample_rate=q,
+                                      max_grad_norm=settings["max_grad_norm"], ema=settings["ema"], rng=2)
+
+
+@functools.cache
+def _noise_multiplier(epsilon: float, q: float, steps: int) -> float:
+    """dpsgd.train's calibration: RDP's σ for ε, then the smallest σ below it whose PLD ε ≤ ε."""
+    rdp = accounting.noise_multiplier_for_epsilon(target_epsilon=epsilon, sample_rate=q, steps=steps,
+                                                  delta=DELTA, accountant="rdp")
+    return dpsgd._tight_noise_multiplier(epsilon, q, steps, DELTA, rdp, "pld")[0]
+
+
+def lira_all(confidence: np.ndarray, included: np.ndarray, *, online: bool = True) -> np.ndarray:
+    """LiRA with each model the target once, the others its shadows: scores of shape (models, records)."""
+    M = len(confidence)
+    return np.stack([attacks.lira(confidence[j], confidence[np.arange(M) != j], included[np.arange(M) != j],
+                                  online=online) for j in range(M)])
+
+
+@functools.cache
+def measure(epsilon: float | None) -> dict:
+    """Everything the notebook reports for one setting (``None``: no DP), from :func:`trained`.
+
+    Test accuracy (mean over the models); the true-positive rate at each of :data:`FPRS` of LiRA
+    online, offline and the loss attack over the 500 forms (each model the target once: 16 × 500
+    guesses); their ROC curves; and the one-run audit of model 0 on the canaries (score: minus
+    its loss), at 95 % confidence with δ = 1e-5.
+    """
+    stacked = trained(epsilon)
+    X, y = pool()
+    _, X_test, _, y_test = datasets.digits()
+    logits = stacked.logits(X)
+    confidence = attacks.logit_confidence(logits, y)
+    losses = nn.functional.cross_entropy(logits.transpose(1, 2), torch.as_tensor(y).expand(len(stacked), -1),
+                                         reduction="none").numpy()
+    forms, inside = slice(0, POOL), stacked.included
+    member = inside[:, forms].ravel()
+    scores = {"LiRA (online)": lira_all(confidence[:, forms], inside[:, forms]),
+              "LiRA (offline)": lira_all(confidence[:, forms], inside[:, forms], online=False),
+              "loss threshold": -losses[:, forms]}
+    from sklearn.metrics import roc_curve
+
+    curves = {}
+    for name, s in scores.items():
+        fpr, tpr, _ = roc_curve(member, s.ravel())
+        curves[name] = (fpr, tpr)
+    accuracy = float((stacked.logits(X_test).argmax(2).numpy() == y_test).mean())
+    audit = privacy_audit.one_run_audit(-losses[0, POOL:], inside[0, POOL:], delta=DELTA)
+    eps = math.inf if epsilon is None else float(epsilon)
+    return {"epsilon": eps, "accuracy": accuracy, "audit": audit, "roc": curves,
+            "tpr": {name: {f: attacks.tpr_at_fpr(s.ravel(), member, f) for f in FPRS}
+                    for name, s in scores.items()},
+            "bound": {f: (1.0 if eps == math.inf else dp_tpr_bound(eps, DELTA, f)) for f in FPRS}}
+
+
+def measured_privacy(epsilons: tuple[float, ...] = AUDIT_EPSILONS) -> dict:
+    """:func:`measure` without DP and at each ε: the explorer's table."""
+    return {"no DP": measure(None), **{float(e): measure(float(e)) for e in epsilons}}
+
+
+def roc_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: str = "") -> go.Figure:
+    """ROC curves on log–log axes (Carlini et al. 2022, Fig. 1): the low false-positive corner, visible."""
+    colours = {"LiRA (online)": GAUSSIAN_COLOUR, "LiRA (offline)": "#d95f02",
+               "loss threshold": LAPLACE_COLOUR}
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=eps, y=result["accuracy"], name="test accuracy (DP-SGD)", mode="lines+markers",
-                             line={"color": LAPLACE_COLOUR, "width": 2.5}))
-    fig.add_trace(go.Scatter(x=eps, y=result["auc"], name="attack AUC (DP-SGD)", mode="lines+markers",
-                             line={"color": GAUSSIAN_COLOUR, "width": 2.5}))
-    fig.add_trace(go.Scatter(x=eps, y=bound, name="most AUC ε allows", mode="lines",
+    for name, (fpr, tpr) in curves.items():
+        keep = fpr > 0
+        fig.add_trace(go.Scatter(x=fpr[keep], y=np.maximum(tpr[keep], 1e-4), name=name, mode="lines",
+                                 line={"color": colours.get(name, "grey"), "width": 2.5}))
+    fig.add_trace(go.Scatter(x=[1e-4, 1], y=[1e-4, 1], name="guessing", mode="lines",
                              line={"color": "black", "dash": "dot"}))
-    fig.add_trace(go.Scatter(x=[eps[i], eps[i]], y=[result["accuracy"][i], result["auc"][i]],
-                             mode="markers", showlegend=False,
-                             marker={"size": 13, "color": [LAPLACE_COLOUR, GAUSSIAN_COLOUR]}))
-    for value, colour, label in ((result["baseline_accuracy"], LAPLACE_COLOUR, "accuracy without DP"),
-                                 (result["baseline_auc"], GAUSSIAN_COLOUR, "attack AUC without DP")):
-        fig.add_hline(y=value, line={"dash": "dash", "color": colour, "width": 1},
-                      annotation_text=label, annotation_position="bottom right")
-    fig.update_layout(template=TEMPLATE, height=420, margin={"t": 50, "b": 110},
-                      title=(f"ε = {eps[i]:g}: accuracy {result['accuracy'][i]:.1%}, "
-                             f"attack AUC {result['auc'][i]:.3f} (0.5 = guessing)"),
-                      xaxis={"type": "log", "title": "ε of the whole training run (δ = 1e-5)",
-                             "tickvals": list(eps)},
-                      yaxis={"range": [0, 1.02]}, legend=LEGEND_BELOW)
+    rates = {"type": "log", "range": [-3.5, 0], "tickvals": [1e-3, 1e-2, 1e-1, 1],
+             "ticktext": ["0.1 %", "1 %", "10 %", "100 %"]}
+    fig.update_layout(template=TEMPLATE, height=420, title=title, legend=LEGEND_BELOW,
+                      margin={"t": 50, "b": 110}, xaxis={**rates, "title": "false-positive rate"},
+                      yaxis={**rates, "title": "true-positive rate"})
     return fig
 
 
-def dpsgd_explorer(result: Mapping[str, Any] | None = None, *, epsilon: float = 1.0) -> Explorer:
-    """ε of a DP-SGD run against test accuracy and the membership attack's AUC.
+def _audit_figure(table: dict, *, epsilon: float) -> go.Figure:
+    from plotly.subplots import make_subplots
 
-    ``result`` is :func:`leptonkit.dpsgd.privacy_utility`; when not given, a small one is
-    computed on the clinic's 200 forms (``MEMBERS``). The slider only looks it up.
+    eps = [e for e in table if e != "no DP"]
+    row = table[min(eps, key=lambda e: abs(e - epsilon))]
+    plain = table["no DP"]
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
+                        subplot_titles=("accuracy and what LiRA finds at 1 % false positives",
+                                        "ε: the accountant's upper bound, the audit's lower bound"))
+    fig.add_trace(go.Scatter(x=eps, y=[table[e]["accuracy"] for e in eps], name="test accuracy",
+                             mode="lines+markers", line={"color": LAPLACE_COLOUR, "width": 2.5}), 1, 1)
+    fig.add_trace(go.Scatter(x=eps, y=[table[e]["tpr"]["LiRA (online)"][0.01] for e in eps],
+                             name="LiRA: members found at 1 % FPR", mode="lines+markers",
+                             line={"color": GAUSSIAN_COLOUR, "width": 2.5}), 1, 1)
+    fig.add_trace(go.Scatter(x=eps, y=[table[e]["bound"][0.01] for e in eps], name="most any attack can find",
+                             mode="lines", line={"color": "black", "dash": "dot"}), 1, 1)
+    fig.add_trace(go.Scatter(x=eps, y=eps, name="accountant's ε (upper bound)", mode="lines+markers",
+                             line={"color": "black"}), 1, 2)
+    fig.add_trace(go.Scatter(x=eps, y=[table[e]["audit"].epsilon for e in eps],
+                             name="audit's ε (lower bound)", mode="lines+markers",
+                             line={"color": GAUSSIAN_COLOUR, "width": 2.5}), 1, 2)
+    fig.add_trace(go.Scatter(x=[row["epsilon"]] * 2, y=[row["accuracy"], row["tpr"]["LiRA (online)"][0.01]],
+                             mode="markers", showlegend=False,
+                             marker={"size": 13, "color": [LAPLACE_COLOUR, GAUSSIAN_COLOUR]}), 1, 1)
+    fig.add_hline(y=plain["accuracy"], line={"dash": "dash", "color": LAPLACE_COLOUR, "width": 1},
+                  row=1, col=1, annotation_text="accuracy without DP", annotation_position="bottom right")
+    fig.add_hline(y=plain["audit"].epsilon, line={"dash": "dash", "color": GAUSSIAN_COLOUR, "width": 1},
+                  row=1, col=2, annotation_text="audit without DP", annotation_position="top left")
+    ticks = {"type": "log", "tickvals": eps, "ticktext": [f"{e:g}" for e in eps], "title": "ε (δ = 1e-5)"}
+    fig.update_xaxes(**ticks)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=1)
+    fig.update_yaxes(title="ε", row=1, col=2)
+    fig.update_layout(template=TEMPLATE, height=440, legend=LEGEND_BELOW, margin={"t": 80, "b": 120},
+                      title=(f"ε = {row['epsilon']:g}: accuracy {row['accuracy']:.1%}; LiRA finds "
+                             f"{row['tpr']['LiRA (online)'][0.01]:.1%} of members at 1 % FPR (at most "
+                             f"{row['bound'][0.01]:.1%}); audit: ε ≥ {row['audit'].epsilon:.2f}"))
+    return fig
+
+
+def audit_explorer(table: Mapping[Any, Any] | None = None, *, epsilon: float = 4.0) -> Explorer:
+    """ε of DP-SGD against accuracy, LiRA's true-positive rate at 1 % FPR and the audit's ε lower bound.
+
+    ``table`` is :func:`measured_privacy` (computed when not given); the slider only looks it up.
     """
-    if result is None:
-        X, X_test, y, y_test = datasets.digits()
-        baseline = models.train_non_private(models.mlp(64, 10), X[MEMBERS], y[MEMBERS], epochs=100, rng=0)
-        result = dpsgd.privacy_utility(models.mlp(64, 10), X[MEMBERS], y[MEMBERS], X_test, y_test,
-                                       epsilons=[1.0, 4.0], baseline=baseline)
-    controls = {"epsilon": selection_slider("ε", [float(e) for e in result["epsilon"]], near=epsilon)}
+    table = measured_privacy() if table is None else dict(table)
+    options = [float(e) for e in table if e != "no DP"]
+    controls = {"epsilon": selection_slider("ε", options, near=epsilon)}
 
     def compute(epsilon: float) -> Mapping[str, Any]:
-        return result
+        return table
 
-    return Explorer(controls, compute, privacy_utility)
+    return Explorer(controls, compute, _audit_figure)
 
 
-EXPLORERS: dict[str, Callable[..., Explorer]] = {"dpsgd": dpsgd_explorer}
+@exercise("04.5", hint="A non-private run can get every guess right. How many right guesses in a row "
+                       "does it take before ε-DP randomized response, right with probability e^ε/(1 + e^ε) "
+                       "each time, would be that lucky less than 5 % of the time?")
+@staged("04.5", "With δ = 0, r right guesses out of r have p-value (e^ε/(1 + e^ε))^r; "
+                "privacy_audit.epsilon_lower_bound(m, r, r) is the ε it proves. Find the smallest r "
+                "with a bound ≥ 4 (take m = r).")
+def _canaries_needed(answer: Any) -> bool:
+    r = exactly(answer, _fewest_guesses(4.0), "{} guesses, all right, do not prove ε ≥ 4 at 95 % confidence "
+                                             "— or fewer would.")
+    return r
+
+
+@functools.cache
+def _fewest_guesses(target: float) -> int:
+    r = 1
+    while privacy_audit.epsilon_lower_bound(r, r, r) < target:
+        r += 1
+    return r
+
+
+EXPLORERS: dict[str, Callable[..., Explorer]] = {"audit": audit_explorer}

@@ -52,7 +52,14 @@ def _attack():
     return [tpr], [0.05, tpr + 0.02, 0.596, float(np.mean(member > np.median(outside)))]
 
 
-ANSWERS = {"04.1": _clipped, "04.2": _influence, "04.3": _trained, "04.4": _attack}
+def _canaries():
+    """All r guesses right, δ = 0: p-value q^r with q = e^4/(1 + e^4); the smallest r with q^r < 0.05."""
+    q = math.exp(4) / (1 + math.exp(4))
+    r = math.floor(math.log(0.05) / math.log(q)) + 1
+    return [r], [r - 1, 100, 1000]
+
+
+ANSWERS = {"04.1": _clipped, "04.2": _influence, "04.3": _trained, "04.4": _attack, "04.5": _canaries}
 
 
 @pytest.mark.parametrize("exercise_id", sorted(ANSWERS))
