@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RNG", "as_bytes", "as_generator", "check_int", "check_real", "lesson_generator"]
+__all__ = ["RNG", "as_bytes", "as_generator", "check_array", "check_bools", "check_int", "check_real",
+           "lesson_generator"]
 
 #: What every ``rng`` parameter in the kit accepts: a numpy Generator, an int seed, or None.
 RNG = np.random.Generator | int | None
@@ -127,3 +128,32 @@ def as_generator(rng: Any) -> np.random.Generator:
     but a statistical generator, not a CSPRNG stream)."""
     generator = lesson_generator(rng)
     return np.random.default_rng(secrets.randbits(128)) if generator is None else generator
+
+
+def check_array(value: Any, name: str, *, ndim: int | None = None, finite: bool = True) -> np.ndarray:
+    """``value`` as a float64 array (of ``ndim`` dimensions, all finite unless told otherwise), or a
+    ValueError / TypeError naming ``name``."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"{name} must be an array of numbers") from None
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {array.shape}")
+    if finite and not np.isfinite(array).all():
+        raise ValueError(f"{name} must hold finite numbers (no NaN or infinity)")
+    return array
+
+
+def check_bools(value: Any, name: str, *, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """``value`` as a bool array (of ``shape``), or a TypeError / ValueError naming ``name``."""
+    try:
+        array = np.asarray(value) if not isinstance(value, (str, bytes)) and value is not None else None
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.dtype != bool:
+        raise TypeError(f"{name} must be an array of bools (True: in, False: out)")
+    if shape is not None and array.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {array.shape}")
+    return array

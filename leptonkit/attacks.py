@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import dp
-from ._checks import RNG, as_generator, check_int, check_real
+from ._checks import RNG, as_generator, check_array, check_bools, check_int, check_real
 
 __all__ = [
     "alie_poisoning",
@@ -322,11 +322,15 @@ def logit_confidence(logits: Any, y: Any) -> np.ndarray:
     """
     import torch
 
-    z = torch.as_tensor(np.asarray(logits, dtype=np.float64))
-    y = np.asarray(y)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or z.ndim < 2 or z.shape[-2] != len(y) \
-            or int(y.min(initial=0)) < 0 or int(y.max(initial=0)) >= z.shape[-1]:
-        raise ValueError(f"logits must have shape (..., {len(y)}, classes) and y hold class indices")
+    z = check_array(logits, "logits")
+    y = np.asarray(y) if not isinstance(y, (str, bytes)) and y is not None else np.asarray([], dtype=object)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or len(y) == 0:
+        raise TypeError("y must be a 1-d array of class indices (integers)")
+    if z.ndim < 2 or z.shape[-2] != len(y) or z.shape[-1] < 2:
+        raise ValueError(f"logits must have shape (..., {len(y)}, classes ≥ 2), got {z.shape}")
+    if int(y.min()) < 0 or int(y.max()) >= z.shape[-1]:
+        raise ValueError(f"y must hold class indices in [0, {z.shape[-1] - 1}]")
+    z = torch.as_tensor(z)
     labels = torch.as_tensor(y, dtype=torch.long)
     rows = torch.arange(len(labels))
     true = z[..., rows, labels]
@@ -352,17 +356,18 @@ def lira(target: Any, shadows: Any, shadow_in: Any, *, online: bool = True) -> n
     ValueError
         For shapes that do not fit, non-finite scores, or a side (in or out) no shadow covers.
     """
-    x = np.asarray(target, dtype=np.float64)
-    s = np.asarray(shadows, dtype=np.float64)
-    inside = np.asarray(shadow_in)
-    if x.ndim != 1 or s.ndim != 2 or s.shape[1] != len(x) or inside.shape != s.shape or inside.dtype != bool:
-        raise ValueError(f"target must be (records,), shadows and shadow_in (shadows, records); got "
-                         f"{x.shape}, {s.shape}, {inside.shape}")
-    if not (np.isfinite(x).all() and np.isfinite(s).all()):
-        raise ValueError("target and shadows must be finite scores (use logit_confidence)")
+    x = check_array(target, "target", ndim=1)
+    if len(x) == 0:
+        raise ValueError("target must hold at least one record's score")
+    s = check_array(shadows, "shadows", ndim=2)
+    if s.shape[1] != len(x):
+        raise ValueError(f"shadows must have shape (shadows, {len(x)} records), got {s.shape}")
+    inside = check_bools(shadow_in, "shadow_in", shape=s.shape)
+    if not isinstance(online, bool):
+        raise TypeError(f"online must be True or False, got {type(online).__name__}")
     n_in, n_out = inside.sum(0), (~inside).sum(0)
     if not (n_out.any() and (n_in.any() or not online)):
-        raise ValueError("no shadow model covers the records on one side (in / out)")
+        raise ValueError("shadow_in leaves one side (in / out) without any shadow model")
     mu_out = np.where(n_out > 0, (s * ~inside).sum(0) / np.maximum(n_out, 1), np.nan)
     var_out = float(np.sum(np.where(inside, 0.0, (s - np.nan_to_num(mu_out)) ** 2)) / max(1, n_out.sum() - 1))
     if not online:
@@ -385,10 +390,10 @@ def tpr_at_fpr(scores: Any, is_member: Any, fpr: float) -> float:
     count against the attack), so at an FPR below one non-member the answer is the share of
     members scoring above every non-member. ``scores``: higher means "member".
     """
-    s = np.asarray(scores, dtype=np.float64)
-    member = np.asarray(is_member)
-    if s.ndim != 1 or member.shape != s.shape or member.dtype != bool or not np.isfinite(s).all():
-        raise ValueError("scores must be finite and is_member a bool array of the same length")
+    s = check_array(scores, "scores", ndim=1)
+    if len(s) == 0:
+        raise ValueError("scores must hold at least one record's score")
+    member = check_bools(is_member, "is_member", shape=s.shape)
     if member.all() or not member.any():
         raise ValueError("is_member must hold both members and non-members")
     fpr = check_real(fpr, "fpr", low=0.0, high=1.0)

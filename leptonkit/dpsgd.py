@@ -177,7 +177,12 @@ def clipped_gradient_sum(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
     is the outer product g·aᵀ, so its squared norm is ‖g‖²‖a‖² and the clipped sum is one matrix
     product (the "ghost clipping" of Goodfellow 2015 and Li et al. 2022): no per-sample
     gradients in memory. For a convolution it is g times the unfolded input patches (the
-    im2col form Opacus's hooks use), formed per sample only for that small kernel. Any other
+    im2col form Opacus's hooks use), formed per sample only for that small kernel. A first layer
+    ``nn.Embedding`` or ``nn.EmbeddingBag`` (``"sum"`` or ``"mean"``, on integer ids shaped
+    (batch, tokens)) has a per-sample gradient only on the rows of the tokens that sample uses:
+    row v gets the output gradients of the positions holding v (for a bag, g times the token's
+    count, over the bag's size for ``"mean"``; padding contributes nothing), so its norm and its
+    clipped sum come from those rows alone — no (batch, vocabulary, dim) tensor. Any other
     model takes the ``torch.func`` path.
     """
     _check_model(model)
@@ -187,10 +192,24 @@ def clipped_gradient_sum(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
     return fast if fast is not None else clip_and_sum(per_sample_gradients(model, X, y), C)
 
 
+_EMBEDDINGS = (nn.Embedding, nn.EmbeddingBag)
+
+
+def _fast_embedding(layer: nn.Module) -> bool:
+    """An embedding whose per-sample gradient is its rows: no max_norm renormalisation (it rewrites
+    the weights in the forward pass), no sparse gradients, a bag that sums or averages."""
+    if isinstance(layer, nn.EmbeddingBag):
+        return layer.max_norm is None and not layer.sparse and layer.mode in ("sum", "mean")
+    return isinstance(layer, nn.Embedding) and layer.max_norm is None and not layer.sparse
+
+
 def _fast_layer(layer: nn.Module) -> bool:
-    """Whether :func:`_fast_clipped_sum` knows this layer: no parameters, a Linear, or a plain Conv2d."""
+    """Whether :func:`_fast_clipped_sum` knows this layer: no parameters, a Linear, a plain Conv2d, or
+    an embedding (first layer only, checked there)."""
     if isinstance(layer, nn.Linear):
         return True
+    if isinstance(layer, _EMBEDDINGS):
+        return _fast_embedding(layer)
     if isinstance(layer, nn.Conv2d):
         return layer.groups == 1 and layer.padding_mode == "zeros" and not isinstance(layer.padding, str)
     return not any(True for _ in layer.parameters())
@@ -203,8 +222,16 @@ def _fast_clipped_sum(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
         return None
     inputs, outputs, layers = [], [], []
     h = X
-    for name, layer in model.named_children():
-        if isinstance(layer, (nn.Linear, nn.Conv2d)):
+    for position, (name, layer) in enumerate(model.named_children()):
+        if isinstance(layer, _EMBEDDINGS):
+            integer_ids = not (X.is_floating_point() or X.is_complex() or X.dtype == torch.bool)
+            if position != 0 or X.ndim != 2 or not integer_ids:
+                return None   # an embedding reads the integer ids (batch, tokens) the model is given
+            inputs.append(h)
+            h = layer(h)
+            outputs.append(h)
+            layers.append((name, layer))
+        elif isinstance(layer, (nn.Linear, nn.Conv2d)):
             if h.ndim != (2 if isinstance(layer, nn.Linear) else 4):
                 return None   # a linear layer over a sequence (one sample, several rows), an unbatched image
             inputs.append(h)
@@ -222,7 +249,11 @@ def _fast_clipped_sum(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
     pieces = []   # (name, layer, a, g, per-sample weight gradients or None for the ghost form)
     for a, g, (name, layer) in zip(inputs, backprops, layers, strict=True):
         a, g = a.detach(), g.detach()
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, _EMBEDDINGS):
+            rows = _embedding_rows(layer, a, g)
+            squared += torch.zeros(B, dtype=squared.dtype).index_add_(0, rows[0], rows[2].pow(2).sum(1))
+            pieces.append((name, layer, a, g, rows))
+        elif isinstance(layer, nn.Linear):
             g2 = g.pow(2).sum(1)
             squared += g2 * a.pow(2).sum(1) + (g2 if layer.bias is not None else 0)
             pieces.append((name, layer, a, g, None))
@@ -239,7 +270,11 @@ def _fast_clipped_sum(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
     factor = (C / (norms + 1e-6)).clamp(max=1.0)
     summed = {}
     for name, layer, a, g, weight in pieces:
-        if weight is None:
+        if isinstance(layer, _EMBEDDINGS):
+            sample, token, rows = weight
+            summed[f"{name}.weight"] = torch.zeros_like(layer.weight).index_add_(
+                0, token, rows * factor[sample, None].to(rows.dtype))
+        elif weight is None:
             scaled = g * factor[:, None]
             summed[f"{name}.weight"] = scaled.T @ a
             if layer.bias is not None:
@@ -249,6 +284,29 @@ def _fast_clipped_sum(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
             if layer.bias is not None:
                 summed[f"{name}.bias"] = factor @ g.sum(2)
     return summed, norms
+
+
+def _embedding_rows(layer: nn.Module, ids: torch.Tensor,
+                    g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The non-zero rows of each sample's embedding gradient: (sample, token, row) for every pair
+    (sample, token) the batch uses. ``ids`` (batch, tokens); ``g`` the gradient at the layer's output."""
+    B, L = ids.shape
+    if isinstance(layer, nn.EmbeddingBag):     # output (B, dim): every position of a bag gets g_b, weighted
+        weight = torch.ones(B, L, dtype=g.dtype)
+        if layer.padding_idx is not None:
+            weight = weight * (ids != layer.padding_idx)
+        if layer.mode == "mean":
+            weight = weight / weight.sum(1, keepdim=True).clamp(min=1)
+        contributions = weight[..., None] * g[:, None, :]
+    else:                                      # output (B, tokens, dim): each position its own gradient
+        contributions = g
+        if layer.padding_idx is not None:
+            contributions = contributions * (ids != layer.padding_idx)[..., None]
+    keys = (torch.arange(B)[:, None] * layer.num_embeddings + ids).reshape(-1)
+    unique, inverse = torch.unique(keys, return_inverse=True)
+    rows = torch.zeros(len(unique), g.shape[-1], dtype=g.dtype).index_add_(
+        0, inverse, contributions.reshape(B * L, -1))
+    return unique // layer.num_embeddings, unique % layer.num_embeddings, rows
 
 
 def add_noise(summed: dict[str, torch.Tensor], *, noise_multiplier: float, max_grad_norm: float,

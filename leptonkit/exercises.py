@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NotYet", "check", "close_to", "exactly", "exercise", "exercise_ids", "just_enough"]
+from .i18n import _
+
+__all__ = ["NotYet", "check", "close_to", "exactly", "exercise", "exercise_ids", "just_enough", "unchecked"]
 
 _LESSONS_PACKAGE = f"{__package__}.lessons"
 _LESSONS_PATH = Path(__file__).resolve().parent / "lessons"
@@ -44,7 +46,8 @@ _EXERCISES: dict[str, _Exercise] = {}
 def exercise(exercise_id: str, *, hint: str) -> Callable[[Callable[[Any], bool]], Callable[[Any], bool]]:
     """Register the decorated checker as exercise ``exercise_id`` (``"NN.k"``), with its hint.
 
-    The checker takes the learner's answer and returns True, or raises :class:`NotYet` with
+    Mark the hint with ``leptonkit.i18n.N_``: it is translated when :func:`check` shows it. The checker
+    takes the learner's answer and returns True, or raises :class:`NotYet` with
     what is wrong; any other exception counts as an answer that could not be checked.
 
     Raises
@@ -106,20 +109,26 @@ def check(exercise_id: str, answer: Any) -> bool:
                          f"got {exercise_id!r}")
     entry = _EXERCISES[exercise_id]
     if answer is Ellipsis:
-        print(f"Exercise {exercise_id}: replace ... with your answer and run the cell again.")
+        print(_("Exercise {id}: replace ... with your answer and run the cell again.").format(id=exercise_id))
         return False
     try:
         correct, reason = bool(entry.is_correct(answer)), ""
     except NotYet as why:
         correct, reason = False, str(why)
     except Exception as error:  # a malformed answer is a learner's mistake, not a crash
-        correct, reason = False, f"this answer could not be checked ({type(error).__name__}: {error})"
+        correct, reason = False, unchecked(error)
     if correct:
-        print(f"✓ Exercise {exercise_id}: correct.")
+        print(_("✓ Exercise {id}: correct.").format(id=exercise_id))
     else:
-        print(f"✗ Exercise {exercise_id}: not yet. {reason + ' ' if reason else ''}"
-              f"Hint: {entry.hint}")
+        print(_("✗ Exercise {id}: not yet. {reason}Hint: {hint}").format(
+            id=exercise_id, reason=reason + " " if reason else "", hint=_(entry.hint)))
     return correct
+
+
+def unchecked(error: Exception) -> str:
+    """What the learner reads when checking their answer raised ``error`` (its message stays English)."""
+    return _("this answer could not be checked ({kind}: {error})").format(kind=type(error).__name__,
+                                                                          error=error)
 
 
 def close_to(value: Any, expected: float, *, rel: float) -> bool:
@@ -129,13 +138,14 @@ def close_to(value: Any, expected: float, *, rel: float) -> bool:
     """
     value = float(value)
     if not math.isclose(value, expected, rel_tol=rel):
-        raise NotYet(f"{value:.4g} is not within {rel:.0%} of the expected value.")
+        raise NotYet(_("{value:.4g} is not within {rel:.0%} of the expected value.").format(value=value,
+                                                                                             rel=rel))
     return True
 
 
 def exactly(answer: Any, expected: int, why: str) -> bool:
     """True if ``answer`` is the whole number ``expected``; else :class:`NotYet` with ``why``
-    (a message whose ``{}`` stands for the answer).
+    (a message whose ``{}`` stands for the answer; translate it with ``_()`` where you call this).
 
     For checkers of counts: ``return exactly(answer, k, "{} is not the size of the smallest group.")``.
     """
@@ -150,7 +160,9 @@ def just_enough(epsilon: float, target: float, *, slack: float = 0.1) -> bool:
     For checkers of noise multipliers: too little noise misses the target, too much wastes utility.
     """
     if epsilon > target:
-        raise NotYet(f"with this noise ε = {epsilon:.3f}, above the target {target:g}.")
+        raise NotYet(_("with this noise ε = {epsilon:.3f}, above the target {target:g}.").format(
+            epsilon=epsilon, target=target))
     if epsilon < target - slack:
-        raise NotYet(f"with this noise ε = {epsilon:.3f}: private enough, but more noise than needed.")
+        raise NotYet(_("with this noise ε = {epsilon:.3f}: private enough, but more noise than "
+                       "needed.").format(epsilon=epsilon))
     return True

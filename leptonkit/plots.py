@@ -15,6 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .i18n import N_, _
+
 __all__ = [
     "GAUSSIAN_COLOUR",
     "LAPLACE_COLOUR",
@@ -28,8 +30,8 @@ __all__ = [
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
 AGE_OF_UNIVERSE_YEARS = 1.38e10  # Planck Collaboration 2018
-_REFERENCE_LINES = [(1 / 365.25, "one day"), (1.0, "one year"),
-                    (AGE_OF_UNIVERSE_YEARS, "age of the universe")]
+_REFERENCE_LINES = [(1 / 365.25, N_("one day")), (1.0, N_("one year")),
+                    (AGE_OF_UNIVERSE_YEARS, N_("age of the universe"))]
 # A small white template: plotly's named templates are deep-copied into every figure, which
 # alone costs an explorer ~20 ms per slider move.
 _AXIS = {"gridcolor": "#ebebeb", "linecolor": "#444", "zerolinecolor": "#d0d0d0", "ticks": "outside"}
@@ -40,21 +42,28 @@ LAPLACE_COLOUR, GAUSSIAN_COLOUR = "#1f77b4", "#d62728"
 LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0}  # under the x-axis title
 
 
+_UNITS = ((1, 60, N_("{value:.3g} second"), N_("{value:.3g} seconds")),
+          (60, 60, N_("{value:.3g} minute"), N_("{value:.3g} minutes")),
+          (3600, 24, N_("{value:.3g} hour"), N_("{value:.3g} hours")),
+          (86400, 365.25, N_("{value:.3g} day"), N_("{value:.3g} days")))
+_LARGE_YEARS = ((1, N_("{value:.3g} years")), (1e3, N_("{value:.3g} thousand years")),
+                (1e6, N_("{value:.3g} million years")), (1e9, N_("{value:.3g} billion years")),
+                (1e12, N_("{value:.3g} trillion years")))
+
+
 def human_duration(seconds: float) -> str:
     """Say a duration the way a person would: ``"3 hours"``, ``"2.1 million years"``."""
     if not np.isfinite(seconds):
-        return "forever"
-    for unit, size, next_unit in (("second", 1, 60), ("minute", 60, 60), ("hour", 3600, 24),
-                                  ("day", 86400, 365.25)):
+        return _("forever")
+    for size, next_unit, one, many in _UNITS:
         if seconds < size * next_unit:
             value = seconds / size
-            return f"{value:.3g} {unit}{'' if value == 1 else 's'}"
+            return _(one if value == 1 else many).format(value=value)
     years = seconds / SECONDS_PER_YEAR
-    for word, size in (("", 1), (" thousand", 1e3), (" million", 1e6), (" billion", 1e9),
-                       (" trillion", 1e12)):
+    for size, words in _LARGE_YEARS:
         if years < size * 1000:
-            return f"{years / size:.3g}{word} years"
-    return f"{years:.2e} years"
+            return _(words).format(value=years / size)
+    return _("{value:.2e} years").format(value=years)
 
 
 def crack_time(x: np.ndarray, seconds: np.ndarray, *, x_title: str, highlight: float,
@@ -76,17 +85,18 @@ def crack_time(x: np.ndarray, seconds: np.ndarray, *, x_title: str, highlight: f
     fig = go.Figure()
     symbols = None if measured is None else np.where(measured, "circle", "circle-open")
     fig.add_trace(go.Scatter(x=x, y=years, mode="lines+markers" if measured is not None else "lines",
-                             marker={"symbol": symbols, "size": 7}, name="expected time to guess",
-                             hovertemplate="%{x}: %{y:.3g} years<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[x[i]], y=[years[i]], mode="markers", name="your choice",
+                             marker={"symbol": symbols, "size": 7}, name=_("expected time to guess"),
+                             hovertemplate=_("%{x}: %{y:.3g} years<extra></extra>")))
+    fig.add_trace(go.Scatter(x=[x[i]], y=[years[i]], mode="markers", name=_("your choice"),
                              marker={"size": 14, "color": "crimson"}))
     for value, label in _REFERENCE_LINES:
         fig.add_hline(y=value, line={"dash": "dot", "color": "grey", "width": 1},
-                      annotation_text=label, annotation_position="top left")
-    head = f"{title}: " if title else ""
+                      annotation_text=_(label), annotation_position="top left")
+    average = _("{duration} on average").format(duration=human_duration(years[i] * SECONDS_PER_YEAR))
     fig.update_layout(template=TEMPLATE, height=420, margin={"t": 50, "b": 110},
-                      title=f"{head}{human_duration(years[i] * SECONDS_PER_YEAR)} on average",
-                      xaxis_title=x_title, yaxis={"type": "log", "title": "years (log scale)"},
+                      title=(_("{title}: {average}").format(title=title, average=average) if title
+                             else average),
+                      xaxis_title=x_title, yaxis={"type": "log", "title": _("years (log scale)")},
                       legend=LEGEND_BELOW)
     return fig
 

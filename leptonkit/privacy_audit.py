@@ -38,7 +38,7 @@ import torch
 from scipy import stats
 from torch import nn
 
-from ._checks import RNG, as_generator, check_int, check_real
+from ._checks import RNG, as_generator, check_array, check_bools, check_int, check_real
 from .models import as_tensors, check_model
 
 __all__ = ["AuditResult", "StackedModels", "epsilon_lower_bound", "inclusion", "one_run_audit", "p_value",
@@ -152,8 +152,8 @@ def train_models(model: nn.Module, X: Any, y: Any, included: Any, *, epochs: int
     X_t, y_t = as_tensors(X, y)
     if X_t.ndim != 2:
         raise ValueError(f"X must be a 2-d array (records, features), got shape {tuple(X_t.shape)}")
-    mask = np.asarray(included)
-    if mask.dtype != bool or mask.ndim != 2 or mask.shape[1] != len(X_t) or not 1 <= len(mask) <= MAX_MODELS:
+    mask = check_bools(included, "included")
+    if mask.ndim != 2 or mask.shape[1] != len(X_t) or not 1 <= len(mask) <= MAX_MODELS:
         raise ValueError(f"included must be a bool array of shape (models ≤ {MAX_MODELS}, "
                          f"{len(X_t)} records)")
     if not mask.any(axis=1).all():
@@ -284,9 +284,12 @@ def p_value(m: int, r: int, v: int, epsilon: float, delta: float = 0.0) -> float
     dominated by Binomial(r, e^ε/(1 + e^ε)) — ε-DP randomized response on each guess — plus a
     δ-term, 2mδ·max_i P[v > Binomial ≥ v − i]/i. Monotone: larger ε, larger p-value.
     """
-    m = check_int(m, "m", low=1)
-    r = check_int(r, "r", low=0, high=m)
-    v = check_int(v, "v", low=0, high=r)
+    m = check_int(m, "m", low=1, high=10**9)
+    r = check_int(r, "r", low=0, high=10**9)
+    v = check_int(v, "v", low=0, high=10**9)
+    if not v <= r <= m:
+        raise ValueError(f"the counts must satisfy v ≤ r ≤ m (correct guesses, guesses, canaries), got "
+                         f"v={v}, r={r}, m={m}")
     epsilon = check_real(epsilon, "epsilon", low=0.0, high=700.0)
     delta = check_real(delta, "delta", low=0.0, high=1.0)
     q = 1.0 / (1.0 + math.exp(-epsilon))            # how often ε-DP randomized response is right
@@ -358,17 +361,21 @@ def one_run_audit(scores: Any, included: Any, *, delta: float = 0.0, confidence:
         For scores that are not finite, lengths that differ, fewer than 2 canaries, or a number
         of guesses outside 1 … m/2 per side.
     """
-    s = np.asarray(scores, dtype=np.float64)
-    inside = np.asarray(included)
-    if s.ndim != 1 or len(s) < 2 or not np.isfinite(s).all():
-        raise ValueError("scores must be a 1-d array of at least 2 finite numbers")
-    if inside.dtype != bool or inside.shape != s.shape:
-        raise ValueError(f"included must be a bool array of the same length as scores ({len(s)})")
+    s = check_array(scores, "scores", ndim=1)
+    if len(s) < 2:
+        raise ValueError(f"scores must hold at least 2 canaries' scores, got {len(s)}")
+    inside = check_bools(included, "included", shape=s.shape)
     m = len(s)
     if guesses is None:
         ks = sorted({max(1, round(m * f / 2)) for f in (0.05, 0.1, 0.2, 0.25, 0.5)})
     else:
-        ks = sorted({check_int(k, "guesses", low=1, high=m // 2) for k in np.atleast_1d(guesses)})
+        try:
+            candidates = list(np.atleast_1d(np.asarray(guesses, dtype=object)).ravel())
+        except (TypeError, ValueError):
+            raise TypeError("guesses must be a whole number or a list of them") from None
+        ks = sorted({check_int(k, "guesses", low=1, high=m // 2) for k in candidates})
+        if not ks:
+            raise ValueError("guesses must name at least one number of guesses per side")
     each = 1.0 - (1.0 - check_real(confidence, "confidence", low=0.0, high=1.0, low_open=True,
                                    high_open=True)) / len(ks)
     order = np.argsort(s, kind="stable")

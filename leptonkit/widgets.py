@@ -6,7 +6,8 @@ and copies the new figure into its ``FigureWidget`` inside ``fig.batch_update()`
 browser redraws once. Only the shared machinery lives here — :class:`Explorer` and the slider
 factories; each notebook's explorers are in its lesson module (``leptonkit.lessons.nNN_*``,
 listed in that module's ``EXPLORERS``), the mathematics in the topic modules, the drawing in
-``plots`` or the lesson. This module imports no topic module.
+``plots`` or the lesson. This module imports no topic module. Labels and figure text reach it already
+in the learner's language: the lessons translate them with ``leptonkit.i18n._`` when they build them.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def slider(cls: type, description: str, **kwargs: Any) -> w.ValueWidget:
     cls
         ``ipywidgets.IntSlider``, ``FloatSlider``, ``FloatLogSlider``, …
     description
-        The label shown to its left.
+        The label shown to its left, already translated (``_("key length (bits)")``).
     **kwargs
         Passed on to ``cls``: ``value``, ``min``, ``max``, ``step``, …
     """

@@ -1,4 +1,5 @@
-"""`make student` hides every solution and still runs; `make instructor` keeps them, all passing."""
+"""`make student` hides every solution and still runs; `make instructor` keeps them, all passing —
+in English (build/…/) and in 简体中文 (build/…/zh-CN/, the twins in notebooks/zh-CN/)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from leptonkit.exercises import exercise_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+TWINS = sorted((ROOT / "notebooks" / "zh-CN").glob("*.ipynb"))
+SOURCES = NOTEBOOKS + TWINS
+# what check() prints, by language: a passed exercise, and the placeholder's answer
+PASSED = {"en": r"✓ Exercise (\d\d\.\d+): correct\.", "zh-CN": r"✓ 练习 (\d\d\.\d+)：正确。"}
+PLACEHOLDER = {"en": "replace ... with your answer", "zh-CN": "把 ... 换成你的答案"}
 _spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "tools" / "build_notebooks.py")
 build_notebooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build_notebooks)
@@ -21,12 +27,12 @@ _spec.loader.exec_module(build_notebooks)
 
 @pytest.fixture(scope="module")
 def student(tmp_path_factory):
-    return build_notebooks.build("student", tmp_path_factory.mktemp("student"), NOTEBOOKS)
+    return build_notebooks.build("student", tmp_path_factory.mktemp("student"), SOURCES)
 
 
 @pytest.fixture(scope="module")
 def instructor(tmp_path_factory):
-    return build_notebooks.build("instructor", tmp_path_factory.mktemp("instructor"), NOTEBOOKS)
+    return build_notebooks.build("instructor", tmp_path_factory.mktemp("instructor"), SOURCES)
 
 
 def _solution_lines(path: Path) -> set[str]:
@@ -39,9 +45,16 @@ def _solution_lines(path: Path) -> set[str]:
     return lines
 
 
+def test_both_languages_are_built_side_by_side(student, instructor):
+    for built in (student, instructor):
+        root = built[0].parent
+        assert [p.relative_to(root) for p in built] == [p.relative_to(ROOT / "notebooks") for p in SOURCES]
+    if TWINS:
+        assert (student[0].parent / "zh-CN" / "GLOSSARY.md").exists()
+
+
 def test_learner_copies_have_no_solutions_and_no_outputs(student):
-    assert [p.name for p in student] == [p.name for p in NOTEBOOKS]
-    for source, copy in zip(NOTEBOOKS, student, strict=True):
+    for source, copy in zip(SOURCES, student, strict=True):
         nb = nbformat.read(copy, as_version=4)
         assert not any(build_notebooks.is_solution(c) for c in nb.cells), copy.name
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), copy.name
@@ -53,26 +66,31 @@ def test_learner_copies_have_no_solutions_and_no_outputs(student):
 
 
 def test_learner_copies_run_top_to_bottom_without_giving_answers(student):
-    for copy in student:
+    for source, copy in zip(SOURCES, student, strict=True):
+        language = build_notebooks.language_of(source)
         nb = nbformat.read(copy, as_version=4)
         for cell in nb.cells:   # what nbval skips (the deployment demo's minute of processes) is skipped here
             if cell.cell_type == "code" and "# NBVAL_SKIP" in cell.source:
                 cell.source = "# skipped, as nbval skips it"
         NotebookClient(nb, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+                       resources={"metadata": {"path": str(source.parent)}}).execute()
         printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                           for o in c.outputs)
-        assert "✓ Exercise" not in printed, f"{copy.name} answers an exercise by itself"
-        assert "replace ... with your answer" in printed
+        assert not re.search(PASSED[language], printed), f"{copy} answers an exercise by itself"
+        assert PLACEHOLDER[language] in printed, copy
 
 
 def test_instructor_copies_keep_every_solution_passing(instructor):
-    passed = set()
-    for source, copy in zip(NOTEBOOKS, instructor, strict=True):
+    """Every exercise passes in its English solution, and in its twin's, in Chinese."""
+    passed = {"en": set(), "zh-CN": set()}
+    for source, copy in zip(SOURCES, instructor, strict=True):
+        language = build_notebooks.language_of(source)
         nb = nbformat.read(copy, as_version=4)
         assert nb.cells == nbformat.read(source, as_version=4).cells  # nbval re-runs these cells
         for cell in nb.cells:
             if build_notebooks.is_solution(cell):
                 out = "".join(o.get("text", "") for o in cell.outputs)
-                passed |= set(re.findall(r"✓ Exercise (\d\d\.\d+): correct\.", out))
-    assert passed == set(exercise_ids())
+                passed[language] |= set(re.findall(PASSED[language], out))
+    assert passed["en"] == set(exercise_ids())
+    translated = {p.name[:2] for p in TWINS}
+    assert passed["zh-CN"] == {e for e in exercise_ids() if e[:2] in translated}

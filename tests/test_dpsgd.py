@@ -313,3 +313,80 @@ def test_the_pieces_of_a_step_name_their_bad_arguments(digits, call, error, name
     summed = {k: v.sum(0) for k, v in dpsgd.per_sample_gradients(model, X_t, y_t).items()}
     with pytest.raises(error, match=name):
         call(model, X_t, y_t, summed)
+
+
+# --- embeddings: a sample's gradient lives on the rows it uses -------------------------------------
+
+
+def _clipped_reference(model: nn.Module, X: torch.Tensor, y: torch.Tensor, C: float):
+    """Clip-and-sum computed the slow, obvious way: one backward pass per sample on the full weights."""
+    total = {k: torch.zeros_like(p) for k, p in model.named_parameters()}
+    norms = []
+    for i in range(len(X)):
+        model.zero_grad()
+        nn.functional.cross_entropy(model(X[i:i + 1]), y[i:i + 1]).backward()
+        grads = {k: p.grad.clone() for k, p in model.named_parameters()}
+        norm = torch.sqrt(sum(g.pow(2).sum() for g in grads.values()))
+        norms.append(norm)
+        for k in total:
+            total[k] += min(1.0, C / (float(norm) + 1e-6)) * grads[k]
+    return total, torch.stack(norms)
+
+
+def _embedding_models(V: int) -> list[nn.Module]:
+    torch.manual_seed(0)
+    return [nn.Sequential(nn.EmbeddingBag(V, 4, mode="mean", padding_idx=0), nn.Linear(4, 3)),
+            nn.Sequential(nn.EmbeddingBag(V, 4, mode="sum"), nn.Tanh(), nn.Linear(4, 3)),
+            nn.Sequential(nn.Embedding(V, 4, padding_idx=0), nn.Flatten(), nn.Linear(28, 3)),
+            nn.Sequential(nn.Embedding(V, 4), nn.Flatten(), nn.Linear(28, 5), nn.Tanh(), nn.Linear(5, 3))]
+
+
+def test_embedding_clipping_matches_a_per_sample_reference():
+    """Repeated tokens, padding, an all-padding sample and one token seven times; C both binding and not."""
+    V = 30
+    X = torch.randint(0, V, (12, 7), generator=torch.Generator().manual_seed(1))
+    X[:, 5:] = 0
+    X[3] = 0
+    X[4] = 5
+    y = torch.randint(0, 3, (12,), generator=torch.Generator().manual_seed(2))
+    for model in _embedding_models(V):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.mul_(3)   # gradients long enough that C = 0.3 clips most of them
+        for C in (0.3, 1e3):
+            fast, norms = dpsgd.clipped_gradient_sum(model, X, y, C)
+            assert dpsgd._fast_clipped_sum(model, X, y, C) is not None   # the embedding path, no fallback
+            reference, reference_norms = _clipped_reference(model, X, y, C)
+            assert sorted(fast) == sorted(reference)
+            torch.testing.assert_close(norms, reference_norms, atol=1e-5, rtol=1e-5)
+            for k in reference:
+                torch.testing.assert_close(fast[k], reference[k], atol=1e-5, rtol=1e-5)
+
+
+def test_an_embedding_gradient_touches_only_the_rows_the_batch_uses():
+    model = _embedding_models(50)[0]
+    X = torch.tensor([[4, 7, 7, 0], [9, 4, 0, 0]])
+    summed, _ = dpsgd.clipped_gradient_sum(model, X, torch.tensor([0, 2]), 1.0)
+    touched = set(torch.nonzero(summed["0.weight"].abs().sum(1)).flatten().tolist())
+    assert touched == {4, 7, 9}   # padding row 0 and every unused row get nothing
+
+
+def test_embedding_models_train_under_the_accountant_with_integer_ids():
+    from leptonkit import text
+
+    g = np.random.default_rng(0)
+    X = g.integers(4, 40, size=(200, 6))
+    y = (X[:, 0] % 2).astype(int)            # the first token decides the class
+    ledger = accounting.PrivacyAccountant(2.0, 1e-5)
+    result = dpsgd.train(text.bag_classifier(40, 2, dim=8), X, y, target_epsilon=2.0, epochs=5, batch_size=50,
+                         lr=2.0, max_grad_norm=1.0, rng=0, accountant=ledger)
+    assert result.epsilon <= 2.0 and ledger.spent[0] == pytest.approx(result.epsilon, abs=1e-6)
+
+
+def test_an_embedding_after_another_layer_or_on_floats_takes_the_general_path():
+    model = nn.Sequential(nn.Linear(3, 3), nn.Embedding(10, 2))
+    assert dpsgd._fast_clipped_sum(model, torch.zeros(2, 3), torch.zeros(2, dtype=torch.long), 1.0) is None
+    bag = nn.Sequential(nn.EmbeddingBag(10, 2), nn.Linear(2, 2))
+    assert dpsgd._fast_clipped_sum(bag, torch.zeros(2, 3), torch.zeros(2, dtype=torch.long), 1.0) is None
+    renormed = nn.Sequential(nn.EmbeddingBag(10, 2, max_norm=1.0), nn.Linear(2, 2))
+    assert not dpsgd._fast_layer(renormed[0])

@@ -103,8 +103,8 @@ def test_importing_exercises_loads_no_torch():
     assert "leptonkit.exercises" in loaded
     heavy = [m for m in loaded if m.split(".")[0] in ("torch", "opacus")]
     assert not heavy, heavy[:5]
-    topics = [m for m in loaded if m.startswith("leptonkit.") and m not in ("leptonkit.exercises",
-                                                                             "leptonkit.errors")]
+    allowed = ("leptonkit.exercises", "leptonkit.errors", "leptonkit.i18n")
+    topics = [m for m in loaded if m.startswith("leptonkit.") and m not in allowed]
     assert not topics, topics
 
 
@@ -134,7 +134,8 @@ def test_the_library_never_imports_the_teaching_layer():
 @pytest.mark.parametrize("name", ["exercises", "widgets", "plots"])
 def test_the_shared_teaching_modules_import_no_topic_module(name):
     imported = {m for m in _imports(ROOT / "leptonkit" / f"{name}.py") if m.startswith("leptonkit.")}
-    assert imported <= {"leptonkit.errors"}, sorted(imported)
+    assert imported <= {"leptonkit.errors", "leptonkit.i18n", "leptonkit.i18n._", "leptonkit.i18n.N_"}, \
+        sorted(imported)
 
 
 def test_the_generic_checks_say_what_is_wrong():

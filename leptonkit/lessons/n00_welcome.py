@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from leptonkit import crypto, plots
 from leptonkit.errors import IntegrityError
 from leptonkit.exercises import NotYet, exercise
+from leptonkit.i18n import N_, _
 from leptonkit.widgets import Explorer, slider
 
 __all__ = ["EXPLORERS", "KEY_BITS_AXIS", "SECONDS_PER_THOUSAND_YEARS", "key_search_explorer"]
@@ -27,26 +28,26 @@ KEY_BITS_AXIS = np.arange(8, 257)
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("00.1", hint="Move the key-length slider at 10^12 guesses per second until the title "
-                       "first says more than a thousand years; give that number of bits.")
+@exercise("00.1", hint=N_("Move the key-length slider at 10^12 guesses per second until the title "
+                          "first says more than a thousand years; give that number of bits."))
 def _smallest_key_for_a_thousand_years(bits: Any) -> bool:
     bits = int(bits)
     if crypto.expected_crack_seconds(bits, 1e12) < SECONDS_PER_THOUSAND_YEARS:
-        raise NotYet(f"{bits} bits fall in under a thousand years.")
+        raise NotYet(_("{bits} bits fall in under a thousand years.").format(bits=bits))
     if crypto.expected_crack_seconds(bits - 1, 1e12) >= SECONDS_PER_THOUSAND_YEARS:
-        raise NotYet(f"{bits} bits are enough, but fewer would do: find the smallest.")
+        raise NotYet(_("{bits} bits are enough, but fewer would do: find the smallest.").format(bits=bits))
     return True
 
 
-@exercise("00.2", hint="leptonkit.crypto.sha256(b'leptonkit') returns bytes; call .hex() on them.")
+@exercise("00.2", hint=N_("leptonkit.crypto.sha256(b'leptonkit') returns bytes; call .hex() on them."))
 def _sha256_hex(answer: Any) -> bool:
     if not isinstance(answer, str):
-        raise NotYet(f"give the digest as a hex string, not {type(answer).__name__}.")
+        raise NotYet(_("give the digest as a hex string, not {kind}.").format(kind=type(answer).__name__))
     return answer.lower() == hashlib.sha256(b"leptonkit").hexdigest()
 
 
-@exercise("00.3", hint="Read help(leptonkit.crypto.decrypt): its 'Raises' section names the class. "
-                       "Give the class itself, not a string.")
+@exercise("00.3", hint=N_("Read help(leptonkit.crypto.decrypt): its 'Raises' section names the class. "
+                          "Give the class itself, not a string."))
 def _tamper_exception(answer: Any) -> bool:
     return isinstance(answer, type) and issubclass(answer, IntegrityError)
 
@@ -65,8 +66,8 @@ def key_search_explorer(bits: int = 56, log10_guesses_per_second: float = 12.0) 
         The attacker's speed they start at, as a power of ten.
     """
     controls = {
-        "bits": slider(w.IntSlider, "key length (bits)", value=bits, min=8, max=256),
-        "log10_rate": slider(w.FloatSlider, "log₁₀ guesses / second", value=log10_guesses_per_second,
+        "bits": slider(w.IntSlider, _("key length (bits)"), value=bits, min=8, max=256),
+        "log10_rate": slider(w.FloatSlider, _("log₁₀ guesses / second"), value=log10_guesses_per_second,
                              min=0.0, max=20.0, step=0.5),
     }
 
@@ -74,8 +75,9 @@ def key_search_explorer(bits: int = 56, log10_guesses_per_second: float = 12.0) 
         return crypto.expected_crack_seconds(KEY_BITS_AXIS, 10.0 ** log10_rate)
 
     def build(seconds: np.ndarray, bits: int, log10_rate: float) -> go.Figure:
-        return plots.crack_time(KEY_BITS_AXIS, seconds, x_title="key length (bits)", highlight=bits,
-                                title=f"{bits}-bit key at 10^{log10_rate:g} guesses/s")
+        return plots.crack_time(KEY_BITS_AXIS, seconds, x_title=_("key length (bits)"), highlight=bits,
+                                title=_("{bits}-bit key at 10^{rate:g} guesses/s").format(bits=bits,
+                                                                                        rate=log10_rate))
 
     return Explorer(controls, compute, build)
 

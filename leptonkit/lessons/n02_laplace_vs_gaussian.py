@@ -21,7 +21,8 @@ from scipy import special
 
 from leptonkit import dp
 from leptonkit._checks import check_int, check_real
-from leptonkit.exercises import NotYet, close_to, exercise
+from leptonkit.exercises import NotYet, close_to, exercise, unchecked
+from leptonkit.i18n import N_, _
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
@@ -66,7 +67,8 @@ def compare_mechanisms(*, sensitivity: float, epsilon: float, delta: float,
 # --- hints that reveal a little at a time -------------------------------------------------------
 
 _WRONG_TRIES: Counter = Counter()
-_ORDINALS = ("Second", "Third", "Fourth", "Fifth")
+_ORDINALS = (N_("Second hint: {hint}"), N_("Third hint: {hint}"), N_("Fourth hint: {hint}"),
+             N_("Fifth hint: {hint}"))
 
 
 def staged(exercise_id: str, *later_hints: str) -> Callable[[Callable[[Any], bool]], Callable[[Any], bool]]:
@@ -74,7 +76,8 @@ def staged(exercise_id: str, *later_hints: str) -> Callable[[Callable[[Any], boo
 
     The hint registered with :func:`leptonkit.exercises.exercise` points the way and is shown
     every time; the later ones come only to a learner still stuck (a formula, never the whole
-    call). Wrap the checker below ``@exercise``; at most four later hints.
+    call). Wrap the checker below ``@exercise``; at most four later hints, each marked with
+    ``leptonkit.i18n.N_`` (they are translated when shown).
     """
     if len(later_hints) > len(_ORDINALS):
         raise ValueError(f"later_hints must be at most {len(_ORDINALS)}, got {len(later_hints)}")
@@ -89,10 +92,10 @@ def staged(exercise_id: str, *later_hints: str) -> Callable[[Callable[[Any], boo
             except NotYet as why:
                 reason = str(why)
             except Exception as error:   # an answer that cannot be checked is a wrong try too
-                reason = f"this answer could not be checked ({type(error).__name__}: {error})"
+                reason = unchecked(error)
             _WRONG_TRIES[exercise_id] += 1
             shown = later_hints[:_WRONG_TRIES[exercise_id] - 1]
-            more = " ".join(f"{_ORDINALS[i]} hint: {hint}" for i, hint in enumerate(shown))
+            more = " ".join(_(_ORDINALS[i]).format(hint=_(hint)) for i, hint in enumerate(shown))
             raise NotYet(" ".join(part for part in (reason, more) if part))
         return checker
     return wrap
@@ -101,30 +104,30 @@ def staged(exercise_id: str, *later_hints: str) -> Callable[[Callable[[Any], boo
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("02.1", hint="One customer can join or leave (add/remove, the kit's relation): how far can "
-                       "that move a sum of values clipped to [lower, upper]?")
-@staged("02.1", "Adding one value v from [lower, upper] moves the sum by |v|; the worst v is at a bound.")
+@exercise("02.1", hint=N_("One customer can join or leave (add/remove, the kit's relation): how far can "
+                          "that move a sum of values clipped to [lower, upper]?"))
+@staged("02.1", N_("Adding one value v from [lower, upper] moves the sum by |v|; the worst v is at a bound."))
 def _clipped_sum_sensitivity(answer: Any) -> bool:
     return close_to(answer, 20_000.0, rel=1e-9)
 
 
-@exercise("02.2", hint="Write down P[|X| > t] for Laplace noise X of scale b, and what b is here.")
-@staged("02.2", "P[|X| > t] = exp(−t/b) with b = Δ/ε.")
+@exercise("02.2", hint=N_("Write down P[|X| > t] for Laplace noise X of scale b, and what b is here."))
+@staged("02.2", N_("P[|X| > t] = exp(−t/b) with b = Δ/ε."))
 def _laplace_tail(answer: Any) -> bool:
     return close_to(answer, math.exp(-5 / dp.laplace_scale(1.0, 0.5)), rel=0.01)
 
 
-@exercise("02.3", hint="Set the explorer's Δ to 1 and move ε until the Laplace bar reads 60 %.")
-@staged("02.3", "The Laplace observer is right with probability 1 − exp(−ε/2)/2 at Δ = 1: solve it "
-                "for 0.6.")
+@exercise("02.3", hint=N_("Set the explorer's Δ to 1 and move ε until the Laplace bar reads 60 %."))
+@staged("02.3", N_("The Laplace observer is right with probability 1 − exp(−ε/2)/2 at Δ = 1: solve it "
+                   "for 0.6."))
 def _largest_epsilon_for_sixty_percent(answer: Any) -> bool:
     return close_to(answer, 2 * math.log(1.25), rel=0.01)
 
 
-@exercise("02.4", hint="The kit's dp module has a function that returns both mechanisms' standard "
-                       "deviation per count for a list of d.")
-@staged("02.4", "Laplace: √2·d/ε per count (L1 sensitivity d); Gaussian: the analytic σ for Δ₂ = √d. "
-                "Divide the first by the second.")
+@exercise("02.4", hint=N_("The kit's dp module has a function that returns both mechanisms' standard "
+                          "deviation per count for a list of d."))
+@staged("02.4", N_("Laplace: √2·d/ε per count (L1 sensitivity d); Gaussian: the analytic σ for Δ₂ = √d. "
+                   "Divide the first by the second."))
 def _laplace_over_gaussian_at_50(answer: Any) -> bool:
     noise = dp.per_coordinate_noise_std([50], epsilon=1.0, delta=1e-5)
     return close_to(answer, float(noise["laplace"][0] / noise["gaussian"][0]), rel=0.02)
@@ -140,38 +143,39 @@ def _discrete_laplace_variance(epsilon: float) -> float:
     return 2 * r / (1 - r) ** 2
 
 
-@exercise("02.5", hint="Each customer has one age, so falls in exactly one bin: what is the L1 "
-                       "sensitivity of the whole vector of counts under add/remove?")
-@staged("02.5", "Count with np.histogram(values, bins=edges), then add integer noise to every count "
-                "at once with the geometric mechanism and Δ = 1 (ε-DP for the whole vector, by "
-                "parallel composition).",
-        "dp.geometric_mechanism takes an array of counts, epsilon, sensitivity and rng.")
+@exercise("02.5", hint=N_("Each customer has one age, so falls in exactly one bin: what is the L1 "
+                          "sensitivity of the whole vector of counts under add/remove?"))
+@staged("02.5", N_("Count with np.histogram(values, bins=edges), then add integer noise to every count "
+                   "at once with the geometric mechanism and Δ = 1 (ε-DP for the whole vector, by "
+                   "parallel composition)."),
+        N_("dp.geometric_mechanism takes an array of counts, epsilon, sensitivity and rng."))
 def _private_histogram(answer: Any) -> bool:
     if not callable(answer):
-        raise NotYet(f"answer a function private_histogram(values, edges, epsilon, rng), not "
-                     f"{type(answer).__name__}.")
+        raise NotYet(_("answer a function private_histogram(values, edges, epsilon, rng), not "
+                       "{kind}.").format(kind=type(answer).__name__))
     ages = np.arange(18, 91).repeat(10)                 # ten people of every age: true counts known
-    truth, _ = np.histogram(ages, bins=HISTOGRAM_EDGES)
+    truth, _edges = np.histogram(ages, bins=HISTOGRAM_EDGES)
     rng = np.random.default_rng(2025)
     noise = np.array([np.asarray(answer(ages, HISTOGRAM_EDGES, 1.0, rng), dtype=float) - truth
-                      for _ in range(_HISTOGRAM_TRIALS)])
+                      for _trial in range(_HISTOGRAM_TRIALS)])
     if noise.shape != (_HISTOGRAM_TRIALS, truth.size):
-        raise NotYet(f"the function must return one count per bin ({truth.size} bins), got shape "
-                     f"{noise.shape[1:]}.")
+        raise NotYet(_("the function must return one count per bin ({bins} bins), got shape "
+                       "{shape}.").format(bins=truth.size, shape=noise.shape[1:]))
     # at ε = 1 and Δ = 1 the noise variance is 1.84 (integer, geometric) or 2 (Laplace, 2Δ²/ε²)
     expected, continuous = _discrete_laplace_variance(1.0), 2.0
     measured = float(noise.var())
     # the variance of 14 000 Laplace-tailed draws (kurtosis 6) has relative standard error
     # √(5/14 000) = 1.9 %: ±8 % is more than four standard errors
     if measured < expected * 0.92:
-        raise NotYet(f"the noise has variance {measured:.3g}, less than ε = 1 with Δ = 1 needs "
-                     f"({expected:.3g}): not private enough.")
+        raise NotYet(_("the noise has variance {measured:.3g}, less than ε = 1 with Δ = 1 needs "
+                       "({expected:.3g}): not private enough.").format(measured=measured, expected=expected))
     if measured > continuous * 1.08:
-        raise NotYet(f"the noise has variance {measured:.3g}, more than ε = 1 with Δ = 1 needs "
-                     f"({expected:.3g}): each person is in one bin, so Δ₁ = 1, not the number of bins.")
+        raise NotYet(_("the noise has variance {measured:.3g}, more than ε = 1 with Δ = 1 needs "
+                       "({expected:.3g}): each person is in one bin, so Δ₁ = 1, not the number of "
+                       "bins.").format(measured=measured, expected=expected))
     if abs(float(noise.mean())) > 4 * math.sqrt(expected / noise.size):
-        raise NotYet(f"the counts are off by {float(noise.mean()):+.3g} on average: add noise, do not "
-                     f"shift or clip the counts.")
+        raise NotYet(_("the counts are off by {offset:+.3g} on average: add noise, do not shift or clip "
+                       "the counts.").format(offset=float(noise.mean())))
     return True
 
 
@@ -208,32 +212,35 @@ def gaussian_privacy_loss(*, noise_multiplier: float, epsilon: float, points: in
 # --- figures -------------------------------------------------------------------------------
 
 
+_MECHANISM_NAMES = {"laplace": N_("Laplace"), "gaussian": N_("Gaussian")}
+
+
 def mechanism_comparison(result: dict, *, epsilon: float, delta: float, sensitivity: float) -> go.Figure:
     """Laplace against Gaussian for one query: noise densities, errors, and an observer's odds.
 
     ``result`` is :func:`compare_mechanisms`. Three panels, six traces, always.
     """
     fig = make_subplots(rows=1, cols=3, column_widths=[0.5, 0.25, 0.25], horizontal_spacing=0.08,
-                        subplot_titles=("noise added to a published value", "typical error",
-                                        "an observer's best guess"))
-    names = {"laplace": f"Laplace, b = {result['laplace_scale']:.3g}",
-             "gaussian": f"Gaussian, σ = {result['gaussian_sigma']:.3g}"}
+                        subplot_titles=(_("noise added to a published value"), _("typical error"),
+                                        _("an observer's best guess")))
+    names = {"laplace": _("Laplace, b = {b:.3g}").format(b=result["laplace_scale"]),
+             "gaussian": _("Gaussian, σ = {sigma:.3g}").format(sigma=result["gaussian_sigma"])}
     for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
         fig.add_trace(go.Scatter(x=result["x"], y=result[f"{key}_density"], name=names[key],
                                  line={"color": colour, "width": 2.5}, legendgroup=key), row=1, col=1)
     for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
-        fig.add_trace(go.Bar(x=["mean", "95 % below"],
+        fig.add_trace(go.Bar(x=[_("mean"), _("95 % below")],
                              y=[result[f"{key}_mean_abs_error"], result[f"{key}_error_95"]],
                              marker_color=colour, showlegend=False, legendgroup=key,
                              texttemplate="%{y:.3g}", textposition="outside"), row=1, col=2)
     for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
         p = result[f"{key}_guess_probability"]
-        fig.add_trace(go.Bar(x=[key.capitalize()], y=[p], marker_color=colour, showlegend=False,
+        fig.add_trace(go.Bar(x=[_(_MECHANISM_NAMES[key])], y=[p], marker_color=colour, showlegend=False,
                              texttemplate="%{y:.1%}", textposition="outside"), row=1, col=3)
-    fig.add_hline(y=0.5, line={"dash": "dot", "color": "grey"}, annotation_text="coin flip",
+    fig.add_hline(y=0.5, line={"dash": "dot", "color": "grey"}, annotation_text=_("coin flip"),
                   row=1, col=3)
     fig.update_yaxes(range=[0.45, 1.05], tickformat=".0%", row=1, col=3)
-    fig.update_xaxes(title_text="noise", row=1, col=1)
+    fig.update_xaxes(title_text=_("noise"), row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
     fig.update_layout(template=TEMPLATE, height=430, barmode="group", margin={"t": 90, "b": 110},
                       title=f"ε = {epsilon:.3g}, δ = {delta:.0e}, Δ = {sensitivity:.3g}",
@@ -245,11 +252,11 @@ def samples_against_density(samples: np.ndarray, x: np.ndarray, density: np.ndar
                             title: str = "") -> go.Figure:
     """A histogram of samples (as a density) under the curve they should follow."""
     fig = go.Figure()
-    fig.add_trace(go.Histogram(x=samples, histnorm="probability density", name="samples",
+    fig.add_trace(go.Histogram(x=samples, histnorm="probability density", name=_("samples"),
                                marker_color="lightgrey", xbins={"size": (x[-1] - x[0]) / 80}))
-    fig.add_trace(go.Scatter(x=x, y=density, name="the distribution promised",
+    fig.add_trace(go.Scatter(x=x, y=density, name=_("the distribution promised"),
                              line={"color": LAPLACE_COLOUR, "width": 2.5}))
-    fig.update_layout(template=TEMPLATE, height=360, title=title, xaxis_title="noise",
+    fig.update_layout(template=TEMPLATE, height=360, title=title, xaxis_title=_("noise"),
                       margin={"t": 50, "b": 110}, legend=LEGEND_BELOW)
     return fig
 
@@ -261,12 +268,12 @@ def noise_per_coordinate(result: dict) -> go.Figure:
     """
     fig = go.Figure()
     for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
-        fig.add_trace(go.Scatter(x=result["dimensions"], y=result[key], name=key.capitalize(),
+        fig.add_trace(go.Scatter(x=result["dimensions"], y=result[key], name=_(_MECHANISM_NAMES[key]),
                                  line={"color": colour, "width": 2.5}))
     fig.update_layout(template=TEMPLATE, height=420, margin={"t": 50, "b": 110},
-                      title="one person changes each of d counts by one: noise per count",
-                      xaxis={"type": "log", "title": "d, counts released together", "dtick": 1},
-                      yaxis={"type": "log", "title": "noise standard deviation"})
+                      title=_("one person changes each of d counts by one: noise per count"),
+                      xaxis={"type": "log", "title": _("d, counts released together"), "dtick": 1},
+                      yaxis={"type": "log", "title": _("noise standard deviation")})
     return fig
 
 
@@ -274,11 +281,11 @@ def attack_success(labels: list[str], rates: list[float], bounds: list[float], *
                    title: str = "") -> go.Figure:
     """An attack's measured success rate per setting, beside what differential privacy allows."""
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=labels, y=rates, name="attacker's success (measured)",
+    fig.add_trace(go.Bar(x=labels, y=rates, name=_("attacker's success (measured)"),
                          marker_color=GAUSSIAN_COLOUR, texttemplate="%{y:.1%}", textposition="outside"))
-    fig.add_trace(go.Scatter(x=labels, y=bounds, name="most that ε allows", mode="markers+lines",
+    fig.add_trace(go.Scatter(x=labels, y=bounds, name=_("most that ε allows"), mode="markers+lines",
                              line={"color": "black", "dash": "dot"}))
-    fig.add_hline(y=0.5, line={"dash": "dot", "color": "grey"}, annotation_text="coin flip")
+    fig.add_hline(y=0.5, line={"dash": "dot", "color": "grey"}, annotation_text=_("coin flip"))
     fig.update_layout(template=TEMPLATE, height=380, title=title, margin={"t": 50, "b": 110},
                       yaxis={"range": [0.4, 1.08], "tickformat": ".0%"},
                       legend=LEGEND_BELOW)
@@ -290,19 +297,21 @@ def privacy_loss_figure(result: dict) -> go.Figure:
     eps = result["epsilon"]
     beyond = result["loss"] > eps
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=result["loss"], y=result["density"], name="density of the privacy loss L",
+    fig.add_trace(go.Scatter(x=result["loss"], y=result["density"], name=_("density of the privacy loss L"),
                              line={"color": "grey", "width": 2}))
     fig.add_trace(go.Scatter(x=result["loss"][beyond], y=result["density"][beyond], fill="tozeroy",
-                             name=f"P[L > ε] = {result['tail_probability']:.2e} (probabilistic DP)",
+                             name=_("P[L > ε] = {p:.2e} (probabilistic DP)").format(
+                                 p=result["tail_probability"]),
                              line={"color": LAPLACE_COLOUR, "width": 0}, fillcolor="rgba(31,119,180,0.3)"))
     fig.add_trace(go.Scatter(x=result["loss"][beyond], y=result["weighted_density"][beyond], fill="tozeroy",
                              name=f"δ(ε) = E[(1 − e^(ε−L))₊] = {result['delta']:.2e}",
                              line={"color": GAUSSIAN_COLOUR, "width": 0}, fillcolor="rgba(214,39,40,0.6)"))
     fig.add_vline(x=eps, line={"dash": "dot", "color": "black"}, annotation_text=f"ε = {eps:g}")
     fig.update_layout(template=TEMPLATE, height=380, margin={"t": 50, "b": 110}, legend=LEGEND_BELOW,
-                      title=f"Gaussian mechanism, noise multiplier z = {result['noise_multiplier']:.3g}",
-                      xaxis_title="privacy loss L = ln(p(o) / p′(o))", yaxis={"type": "log",
-                                                                            "range": [-8, 0.5]})
+                      title=_("Gaussian mechanism, noise multiplier z = {z:.3g}").format(
+                          z=result["noise_multiplier"]),
+                      xaxis_title=_("privacy loss L = ln(p(o) / p′(o))"), yaxis={"type": "log",
+                                                                               "range": [-8, 0.5]})
     return fig
 
 
@@ -318,11 +327,11 @@ def mechanism_explorer(epsilon: float = 1.0, delta: float = 1e-5, sensitivity: f
     delta = check_real(delta, "delta", low=1e-10, high=1e-2)
     sensitivity = check_real(sensitivity, "sensitivity", low=0.5, high=10.0)
     controls = {
-        "epsilon": slider(w.FloatLogSlider, "ε (privacy loss)", value=epsilon, base=10, min=-2,
+        "epsilon": slider(w.FloatLogSlider, _("ε (privacy loss)"), value=epsilon, base=10, min=-2,
                           max=1, step=0.05),
-        "delta": slider(w.FloatLogSlider, "δ (Gaussian only)", value=delta, base=10, min=-10,
+        "delta": slider(w.FloatLogSlider, _("δ (Gaussian only)"), value=delta, base=10, min=-10,
                         max=-2, step=0.5, readout_format=".0e"),
-        "sensitivity": slider(w.FloatSlider, "Δ (sensitivity)", value=sensitivity, min=0.5,
+        "sensitivity": slider(w.FloatSlider, _("Δ (sensitivity)"), value=sensitivity, min=0.5,
                               max=10.0, step=0.5),
     }
 

@@ -21,6 +21,7 @@ from leptonkit import accounting, datasets, dp
 from leptonkit._checks import check_int, check_real
 from leptonkit.errors import PrivacyBudgetExceeded
 from leptonkit.exercises import NotYet, close_to, exactly, exercise, just_enough
+from leptonkit.i18n import N_, _
 from leptonkit.lessons.n02_laplace_vs_gaussian import staged
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, slider
@@ -94,7 +95,7 @@ def _solve(excess: Callable[[float], float], low: float, high: float) -> float:
     """The x in [low, high] where the increasing ``excess`` (ε spent minus the target) crosses 0,
     taken on the private side: excess(x) ≤ 0."""
     root = optimize.brentq(excess, low, high, xtol=1e-12, rtol=1e-8)
-    for _ in range(100):                   # brentq lands within rtol of the root: a step or two
+    for _step in range(100):               # brentq lands within rtol of the root: a step or two
         if excess(root) <= 0:
             return root
         root -= 1e-8 * abs(root) + 1e-12
@@ -147,58 +148,61 @@ def year_plan(*, k: int = 60, epsilon: float = 1.0, delta: float = 1e-5) -> list
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("03.1", hint="The average of k answers is close to normal with standard deviation "
-                       "(√2·Δ/ε)/√k, and it rounds to the true count when it lands within ±0.5.")
-@staged("03.1", "A normal value lies within ±1.96 standard deviations 95 % of the time: you need "
-                "1.96·(√2/ε)/√k ≤ 0.5. Find the smallest whole k.")
+@exercise("03.1", hint=N_("The average of k answers is close to normal with standard deviation "
+                          "(√2·Δ/ε)/√k, and it rounds to the true count when it lands within ±0.5."))
+@staged("03.1", N_("A normal value lies within ±1.96 standard deviations 95 % of the time: you need "
+                   "1.96·(√2/ε)/√k ≤ 0.5. Find the smallest whole k."))
 def _repeats_to_round_to_the_truth(answer: Any) -> bool:
     k = int(answer)
     if k < 1:
-        raise NotYet(f"{k} is not a number of answers.")
+        raise NotYet(_("{k} is not a number of answers.").format(k=k))
     sd = math.sqrt(2) * dp.laplace_scale(1.0, 0.1)
     if Z_95 * sd / math.sqrt(k) > 0.5:
-        raise NotYet(f"after {k} answers the average still rounds to the truth only "
-                     f"{2 * special.ndtr(0.5 * math.sqrt(k) / sd) - 1:.1%} of the time.")
+        raise NotYet(_("after {k} answers the average still rounds to the truth only {p:.1%} of the "
+                       "time.").format(k=k, p=2 * special.ndtr(0.5 * math.sqrt(k) / sd) - 1))
     if k > 1 and Z_95 * sd / math.sqrt(k - 1) <= 0.5:
-        raise NotYet(f"{k} answers are enough, but fewer would do: find the smallest.")
+        raise NotYet(_("{k} answers are enough, but fewer would do: find the smallest.").format(k=k))
     return True
 
 
-@exercise("03.2", hint="Let the ledger tell you: spend on a fresh budget in a loop until it refuses.")
-@staged("03.2", "PrivacyAccountant(1.0).spend(0.15, label=...) raises PrivacyBudgetExceeded when a spend "
-                "does not fit; count the spends before that.")
+@exercise("03.2", hint=N_("Let the ledger tell you: spend on a fresh budget in a loop until it refuses."))
+@staged("03.2", N_("PrivacyAccountant(1.0).spend(0.15, label=...) raises PrivacyBudgetExceeded when a spend "
+                   "does not fit; count the spends before that."))
 def _spends_that_fit(answer: Any) -> bool:
-    return exactly(answer, 6, "{} spends of 0.15 do not add up to the most that fits under 1.0.")
+    return exactly(answer, 6, _("{} spends of 0.15 do not add up to the most that fits under 1.0."))
 
 
-@exercise("03.3", hint="Two steps: a loop of dp_count calls on one ledger until it refuses; then one "
-                       "sparse-vector call over all her questions.")
-@staged("03.3", "Step 1: a PrivacyAccountant(1.0) passed as accountant= to dp.dp_count at ε = 0.1 per "
-                "question, counting the answers until PrivacyBudgetExceeded. Step 2: dp.sparse_vector "
-                "over lesson.journalist_questions(customers) with threshold 300, ε = 1 and rng=16; the "
-                "index of its True is the position in JOURNALIST_AGES.")
+@exercise("03.3", hint=N_("Two steps: a loop of dp_count calls on one ledger until it refuses; then one "
+                          "sparse-vector call over all her questions."))
+@staged("03.3", N_("Step 1: a PrivacyAccountant(1.0) passed as accountant= to dp.dp_count at ε = 0.1 per "
+                   "question, counting the answers until PrivacyBudgetExceeded. Step 2: dp.sparse_vector "
+                   "over lesson.journalist_questions(customers) with threshold 300, ε = 1 and rng=16; the "
+                   "index of its True is the position in JOURNALIST_AGES."))
 def _journalist_stopped(answer: Any) -> bool:
     try:
         answered, age = answer
     except (TypeError, ValueError):
-        raise NotYet("answer a pair: (questions the ledger answered, the age the SVT reports).") from None
+        raise NotYet(_("answer a pair: (questions the ledger answered, the age the SVT reports).")) from None
     expected_answered, expected_age = _journalist_truth()
-    exactly(answered, expected_answered, "the ledger answers a different number of questions than {}.")
+    exactly(answered, expected_answered, _("the ledger answers a different number of questions than {}."))
     if int(age) != expected_age:
-        raise NotYet(f"the sparse vector technique with rng=16 reports another age than {int(age)}.")
+        raise NotYet(_("the sparse vector technique with rng=16 reports another age than {age}.").format(
+            age=int(age)))
     return True
 
 
-@exercise("03.4", hint="Advanced composition (Dwork, Rothblum & Vadhan 2010) is in the accounting module.")
-@staged("03.4", "ε′ = √(2k ln(1/δ′))·ε + kε(e^ε − 1), here with k = 200, ε = 0.05, δ′ = 10⁻⁶.")
+@exercise("03.4", hint=N_("Advanced composition (Dwork, Rothblum & Vadhan 2010) is in the accounting "
+                          "module."))
+@staged("03.4", N_("ε′ = √(2k ln(1/δ′))·ε + kε(e^ε − 1), here with k = 200, ε = 0.05, δ′ = 10⁻⁶."))
 def _advanced_total(answer: Any) -> bool:
     return close_to(answer, accounting.advanced_composition(0.05, 0.0, 200, delta_prime=1e-6)[0],
                     rel=0.01)
 
 
-@exercise("03.5", hint="You need the inverse of dpsgd_epsilon: the kit's accounting module can search "
-                       "the noise multiplier for a target ε.")
-@staged("03.5", "accounting.noise_multiplier_for_epsilon takes target_epsilon, sample_rate, steps and delta.")
+@exercise("03.5", hint=N_("You need the inverse of dpsgd_epsilon: the kit's accounting module can search "
+                          "the noise multiplier for a target ε."))
+@staged("03.5", N_("accounting.noise_multiplier_for_epsilon takes target_epsilon, sample_rate, steps and "
+                   "delta."))
 def _calibrated_noise(answer: Any) -> bool:
     eps = accounting.dpsgd_epsilon(noise_multiplier=float(answer), sample_rate=0.01, steps=2000,
                                    delta=1e-5)
@@ -213,32 +217,39 @@ def _year_epsilon(sigma: float, delta: float) -> float:
                                                    accountant="exact")
 
 
-@exercise("03.6", hint="The utility target fixes the most noise each release can carry; the year's "
-                       "privacy follows from that noise, composed exactly.")
-@staged("03.6", "σ = 25/1.96. Sixty Gaussian releases with noise σ are one with σ/√60: (√60/σ)-GDP. "
-                "Convert that μ to ε at the largest δ the policy allows.",
-        "accounting.gdp_epsilon converts μ; gaussian_composition_epsilon(…, accountant='exact') composes.")
+@exercise("03.6", hint=N_("The utility target fixes the most noise each release can carry; the year's "
+                          "privacy follows from that noise, composed exactly."))
+@staged("03.6", N_("σ = 25/1.96. Sixty Gaussian releases with noise σ are one with σ/√60: (√60/σ)-GDP. "
+                   "Convert that μ to ε at the largest δ the policy allows."),
+        N_("accounting.gdp_epsilon converts μ; gaussian_composition_epsilon(…, accountant='exact') "
+           "composes."))
 def _year_defended(answer: Any) -> bool:
     if not isinstance(answer, dict) or not {"epsilon", "delta", "sigma"} <= set(answer):
-        raise NotYet("answer a dict with keys 'epsilon', 'delta' and 'sigma'.")
+        raise NotYet(_("answer a dict with keys 'epsilon', 'delta' and 'sigma'."))
     eps, dlt, sigma = (float(answer[key]) for key in ("epsilon", "delta", "sigma"))
     if not 0 < dlt <= YEAR_TARGET["delta"]:
-        raise NotYet(f"δ = {dlt:g} breaks the policy: at most {YEAR_TARGET['delta']:g}.")
+        raise NotYet(_("δ = {delta:g} breaks the policy: at most {most:g}.").format(delta=dlt,
+                                                                                   most=YEAR_TARGET["delta"]))
     if not 0 < sigma or Z_95 * sigma > YEAR_TARGET["error"] * (1 + 1e-9):
-        raise NotYet(f"with σ = {sigma:g} a count is within ±25 only "
-                     f"{2 * special.ndtr(YEAR_TARGET['error'] / sigma) - 1 if sigma > 0 else 0:.1%} "
-                     f"of the time, not 95 %.")
+        within = 2 * special.ndtr(YEAR_TARGET["error"] / sigma) - 1 if sigma > 0 else 0
+        raise NotYet(_("with σ = {sigma:g} a count is within ±25 only {p:.1%} of the time, not "
+                       "95 %.").format(sigma=sigma, p=within))
     spent = _year_epsilon(sigma, dlt)
     if eps < spent * (1 - 1e-6):
-        raise NotYet(f"you claim ε = {eps:.4g}, but sixty releases with σ = {sigma:.4g} at δ = {dlt:g} "
-                     f"spend ε = {spent:.4g}: a claim you cannot defend.")
+        raise NotYet(_("you claim ε = {eps:.4g}, but sixty releases with σ = {sigma:.4g} at δ = {delta:g} "
+                       "spend ε = {spent:.4g}: a claim you cannot defend.").format(eps=eps, sigma=sigma,
+                                                                                  delta=dlt, spent=spent))
     best = _year_epsilon(YEAR_TARGET["error"] / Z_95, YEAR_TARGET["delta"])
     if eps > best * 1.02:
-        raise NotYet(f"ε = {eps:.4g} is true but more than the target needs: the plan can promise less.")
+        raise NotYet(_("ε = {eps:.4g} is true but more than the target needs: the plan can promise "
+                       "less.").format(eps=eps))
     return True
 
 
 # --- explorer: composition ---------------------------------------------------------------------
+
+
+_ACCOUNTINGS = {"basic": N_("basic"), "advanced": N_("advanced"), "rdp": N_("rdp"), "exact": N_("exact")}
 
 
 def composition(curves: dict, *, k: int, epsilon: float) -> go.Figure:
@@ -247,30 +258,31 @@ def composition(curves: dict, *, k: int, epsilon: float) -> go.Figure:
     ``curves`` is :func:`leptonkit.accounting.composition_curves`.
     """
     fig = go.Figure()
-    styles = {"basic": ("basic: kε", "grey"), "advanced": ("advanced (DRV 2010)", LAPLACE_COLOUR),
-              "rdp": ("RDP (Opacus)", GAUSSIAN_COLOUR), "exact": ("exact (GDP)", "black")}
+    styles = {"basic": (_("basic: kε"), "grey"), "advanced": (_("advanced (DRV 2010)"), LAPLACE_COLOUR),
+              "rdp": (_("RDP (Opacus)"), GAUSSIAN_COLOUR), "exact": (_("exact (GDP)"), "black")}
     i = int(np.argmin(np.abs(curves["k"] - k)))
     for key, (name, colour) in styles.items():
         fig.add_trace(go.Scatter(x=curves["k"], y=curves[key], name=name,
                                  line={"color": colour, "width": 2.5,
                                        "dash": "dot" if key == "exact" else None}))
     fig.add_trace(go.Scatter(x=[curves["k"][i]] * len(styles), y=[curves[key][i] for key in styles],
-                             mode="markers", marker={"size": 11, "color": [c for _, c in styles.values()]},
+                             mode="markers", marker={"size": 11, "color": [c for _n, c in styles.values()]},
                              showlegend=False))
-    totals = ", ".join(f"{key} {curves[key][i]:.3g}" for key in styles)
+    totals = ", ".join(f"{_(_ACCOUNTINGS[key])} {curves[key][i]:.3g}" for key in styles)
     fig.update_layout(template=TEMPLATE, height=420, margin={"t": 50, "b": 110},
-                      title=f"{curves['k'][i]} queries at ε = {epsilon:.3g} each → total ε: {totals}",
-                      xaxis={"type": "log", "title": "number of queries k", "dtick": 1},
-                      yaxis={"type": "log", "title": "total ε"}, legend=LEGEND_BELOW)
+                      title=_("{k} queries at ε = {epsilon:.3g} each → total ε: {totals}").format(
+                          k=curves["k"][i], epsilon=epsilon, totals=totals),
+                      xaxis={"type": "log", "title": _("number of queries k"), "dtick": 1},
+                      yaxis={"type": "log", "title": _("total ε")}, legend=LEGEND_BELOW)
     return fig
 
 
 def composition_explorer(epsilon: float = 0.1, k: int = 100) -> Explorer:
     """Per-query ε and the number of queries against the total ε by four accountings."""
     controls = {
-        "epsilon": slider(w.FloatLogSlider, "ε per query", value=epsilon, base=10, min=-2,
+        "epsilon": slider(w.FloatLogSlider, _("ε per query"), value=epsilon, base=10, min=-2,
                           max=0, step=0.05),
-        "k": slider(w.IntSlider, "number of queries k", value=k, min=1, max=COMPOSITION_K_MAX),
+        "k": slider(w.IntSlider, _("number of queries k"), value=k, min=1, max=COMPOSITION_K_MAX),
     }
 
     def compute(epsilon: float, k: int) -> dict:

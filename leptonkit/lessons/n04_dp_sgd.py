@@ -20,6 +20,7 @@ from torch import nn
 
 from leptonkit import accounting, attacks, datasets, dpsgd, models, privacy_audit
 from leptonkit.exercises import NotYet, close_to, exactly, exercise
+from leptonkit.i18n import N_, _
 from leptonkit.lessons.n02_laplace_vs_gaussian import staged
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider
@@ -33,51 +34,55 @@ MEMBERS = slice(0, 200)   # the small clinic: the first 200 training forms are t
 
 def first_batch(n: int = 32) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
     """A fresh 64-64-10 network and the first ``n`` training forms as tensors: exercises 04.1–04.2."""
-    X, _, y, _ = datasets.digits()
+    X, y = datasets.digits()[::2]
     return models.mlp(64, 10), torch.tensor(X[:n]), torch.tensor(y[:n])
 
 
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("04.1", hint="Compute the 32 per-sample gradients, then clip-and-sum them with C = 3: the kit "
-                       "returns the lengths before clipping too.")
-@staged("04.1", "dpsgd.clip_and_sum(grads, 3.0) returns (sum, norms); count the norms above 3.0.")
+@exercise("04.1", hint=N_("Compute the 32 per-sample gradients, then clip-and-sum them with C = 3: the kit "
+                          "returns the lengths before clipping too."))
+@staged("04.1", N_("dpsgd.clip_and_sum(grads, 3.0) returns (sum, norms); count the norms above 3.0."))
 def _clipped_count(answer: Any) -> bool:
     model, X, y = first_batch()
-    _, norms = dpsgd.clip_and_sum(dpsgd.per_sample_gradients(model, X, y), 3.0)
+    norms = dpsgd.clip_and_sum(dpsgd.per_sample_gradients(model, X, y), 3.0)[1]
     return exactly(answer, int((norms > 3.0).sum()),
-                   "{} is not the number of the first 32 gradients longer than C = 3.")
+                   _("{} is not the number of the first 32 gradients longer than C = 3."))
 
 
-@exercise("04.2", hint="Clip-and-sum twice, with and without the first form, and measure how far apart "
-                       "the two sums are.")
-@staged("04.2", "Drop the first row of every per-sample gradient ({k: g[1:]}), clip-and-sum both with "
-                "C = 0.5, and take √(Σ over all parameters of the squared differences).")
+@exercise("04.2", hint=N_("Clip-and-sum twice, with and without the first form, and measure how far apart "
+                          "the two sums are."))
+@staged("04.2", N_("Drop the first row of every per-sample gradient ({k: g[1:]}), clip-and-sum both with "
+                   "C = 0.5, and take √(Σ over all parameters of the squared differences)."))
 def _influence_of_one(answer: Any) -> bool:
     model, X, y = first_batch()
     grads = dpsgd.per_sample_gradients(model, X, y)
-    total, _ = dpsgd.clip_and_sum(grads, 0.5)
-    without, _ = dpsgd.clip_and_sum({k: g[1:] for k, g in grads.items()}, 0.5)
+    total = dpsgd.clip_and_sum(grads, 0.5)[0]
+    without = dpsgd.clip_and_sum({k: g[1:] for k, g in grads.items()}, 0.5)[0]
     change = float(torch.sqrt(sum((total[k] - without[k]).pow(2).sum() for k in total)))
     if float(answer) > 0.5 + 1e-6:
-        raise NotYet(f"{float(answer):.4f} is more than C = 0.5: clipping bounds one person's influence.")
+        raise NotYet(_("{value:.4f} is more than C = 0.5: clipping bounds one person's influence.")
+                     .format(value=float(answer)))
     return close_to(answer, change, rel=1e-4)
 
 
-@exercise("04.3", hint="Train on all 1 437 training forms with the kit's DP-SGD and a target ε of 2; "
-                       "the defaults do the rest.")
-@staged("04.3", "dpsgd.train takes the model, X_train, y_train, target_epsilon and rng, and returns a "
-                "TrainResult.")
+@exercise("04.3", hint=N_("Train on all 1 437 training forms with the kit's DP-SGD and a target ε of 2; "
+                          "the defaults do the rest."))
+@staged("04.3", N_("dpsgd.train takes the model, X_train, y_train, target_epsilon and rng, and returns a "
+                   "TrainResult."))
 def _private_model_that_works(answer: Any) -> bool:
     if not isinstance(answer, dpsgd.TrainResult):
-        raise NotYet(f"answer the TrainResult that dpsgd.train returns, not {type(answer).__name__}.")
-    _, X_test, _, y_test = datasets.digits()
+        raise NotYet(_("answer the TrainResult that dpsgd.train returns, not {kind}.")
+                     .format(kind=type(answer).__name__))
+    X_test, y_test = datasets.digits()[1::2]
     accuracy = models.evaluate(answer.model, X_test, y_test)[1]
     if answer.epsilon > 2.0 or answer.delta > 1e-5:
-        raise NotYet(f"this run spent (ε = {answer.epsilon:.3f}, δ = {answer.delta:g}), more than (2, 1e-5).")
+        raise NotYet(_("this run spent (ε = {epsilon:.3f}, δ = {delta:g}), more than (2, 1e-5).")
+                     .format(epsilon=answer.epsilon, delta=answer.delta))
     if accuracy < 0.85:
-        raise NotYet(f"test accuracy {accuracy:.1%}: private, but not yet useful (aim for 85 %).")
+        raise NotYet(_("test accuracy {accuracy:.1%}: private, but not yet useful (aim for 85 %).")
+                     .format(accuracy=accuracy))
     return True
 
 
@@ -87,7 +92,7 @@ ATTACK_FPR = 0.05   # 04.4: 5 % of the 360 non-members, 18 records (1 % would be
 @functools.cache
 def ordinary_model() -> nn.Module:
     """The notebook's non-private model: 100 epochs on the clinic's 200 forms, seeded (rng=0)."""
-    X, _, y, _ = datasets.digits()
+    X, y = datasets.digits()[::2]
     return models.train_non_private(models.mlp(64, 10), X[MEMBERS], y[MEMBERS], epochs=100, batch_size=64,
                                     lr=0.5, rng=0)
 
@@ -118,18 +123,20 @@ def dp_tpr_bound(epsilon: float, delta: float, fpr: float) -> float:
     return float(min(1.0, math.exp(eps) * a + d, max(0.0, 1 - math.exp(-eps) * (1 - d - a))))
 
 
-@exercise("04.4", hint="Score every record by how small the ordinary model's loss on it is; set the "
-                       "threshold so that 5 % of the non-members (the test forms) score above it.")
-@staged("04.4", "Per-record losses: torch.nn.functional.cross_entropy(model(X), y, reduction='none'). "
-                "Threshold: the 95th percentile of the non-members' scores −loss (np.quantile); TPR: the "
-                "share of the 200 members above it.")
+@exercise("04.4", hint=N_("Score every record by how small the ordinary model's loss on it is; set the "
+                          "threshold so that 5 % of the non-members (the test forms) score above it."))
+@staged("04.4", N_("Per-record losses: torch.nn.functional.cross_entropy(model(X), y, reduction='none'). "
+                   "Threshold: the 95th percentile of the non-members' scores −loss (np.quantile); TPR: the "
+                   "share of the 200 members above it."))
 def _loss_attack_at_low_fpr(answer: Any) -> bool:
     expected = _tpr_at_fpr(ordinary_model(), ATTACK_FPR)
     value = float(answer)
     if abs(value - ATTACK_FPR) < 1e-3 and abs(expected - ATTACK_FPR) > 0.0075:
-        raise NotYet(f"{value:.3f} is the false-positive rate; answer the true-positive rate at it.")
+        raise NotYet(_("{value:.3f} is the false-positive rate; answer the true-positive rate at it.")
+                     .format(value=value))
     if abs(value - expected) > 0.0075:   # 1.5 members of 200: threshold conventions agree to within one
-        raise NotYet(f"{value:.3f} is not the share of members the attack finds at 5 % false positives.")
+        raise NotYet(_("{value:.3f} is not the share of members the attack finds at 5 % false positives.")
+                     .format(value=value))
     return True
 
 
@@ -143,6 +150,7 @@ N_MODELS = 16       # trained at once; each is the target once, the other 15 its
 AUDIT_EPSILONS = (0.5, 1.0, 2.0, 4.0, 8.0)
 FPRS = (0.001, 0.01)
 DELTA = 1e-5
+_ATTACK_NAMES = (N_("LiRA (online)"), N_("LiRA (offline)"), N_("loss threshold"))   # measure()'s keys
 
 
 def canaries(m: int = N_CANARIES, *, rng: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +165,7 @@ def canaries(m: int = N_CANARIES, *, rng: int = 0) -> tuple[np.ndarray, np.ndarr
 
 def pool() -> tuple[np.ndarray, np.ndarray]:
     """The experiment's records: the first :data:`POOL` training forms, then the canaries."""
-    X, _, y, _ = datasets.digits()
+    X, y = datasets.digits()[::2]
     cx, cy = canaries()
     return np.r_[X[:POOL], cx], np.r_[y[:POOL], cy]
 
@@ -212,7 +220,7 @@ def measure(epsilon: float | None) -> dict:
     """
     stacked = trained(epsilon)
     X, y = pool()
-    _, X_test, _, y_test = datasets.digits()
+    X_test, y_test = datasets.digits()[1::2]
     logits = stacked.logits(X)
     confidence = attacks.logit_confidence(logits, y)
     losses = nn.functional.cross_entropy(logits.transpose(1, 2), torch.as_tensor(y).expand(len(stacked), -1),
@@ -226,7 +234,7 @@ def measure(epsilon: float | None) -> dict:
 
     curves = {}
     for name, s in scores.items():
-        fpr, tpr, _ = roc_curve(member, s.ravel())
+        fpr, tpr = roc_curve(member, s.ravel())[:2]
         curves[name] = (fpr, tpr)
     accuracy = float((stacked.logits(X_test).argmax(2).numpy() == y_test).mean())
     audit = privacy_audit.one_run_audit(-losses[0, POOL:], inside[0, POOL:], delta=DELTA)
@@ -249,15 +257,15 @@ def roc_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: st
     fig = go.Figure()
     for name, (fpr, tpr) in curves.items():
         keep = fpr > 0
-        fig.add_trace(go.Scatter(x=fpr[keep], y=np.maximum(tpr[keep], 1e-4), name=name, mode="lines",
+        fig.add_trace(go.Scatter(x=fpr[keep], y=np.maximum(tpr[keep], 1e-4), name=_(name), mode="lines",
                                  line={"color": colours.get(name, "grey"), "width": 2.5}))
-    fig.add_trace(go.Scatter(x=[1e-4, 1], y=[1e-4, 1], name="guessing", mode="lines",
+    fig.add_trace(go.Scatter(x=[1e-4, 1], y=[1e-4, 1], name=_("guessing"), mode="lines",
                              line={"color": "black", "dash": "dot"}))
     rates = {"type": "log", "range": [-3.5, 0], "tickvals": [1e-3, 1e-2, 1e-1, 1],
              "ticktext": ["0.1 %", "1 %", "10 %", "100 %"]}
     fig.update_layout(template=TEMPLATE, height=420, title=title, legend=LEGEND_BELOW,
-                      margin={"t": 50, "b": 110}, xaxis={**rates, "title": "false-positive rate"},
-                      yaxis={**rates, "title": "true-positive rate"})
+                      margin={"t": 50, "b": 110}, xaxis={**rates, "title": _("false-positive rate")},
+                      yaxis={**rates, "title": _("true-positive rate")})
     return fig
 
 
@@ -268,35 +276,38 @@ def _audit_figure(table: dict, *, epsilon: float) -> go.Figure:
     row = table[min(eps, key=lambda e: abs(e - epsilon))]
     plain = table["no DP"]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
-                        subplot_titles=("accuracy and what LiRA finds at 1 % false positives",
-                                        "ε: the accountant's upper bound, the audit's lower bound"))
-    fig.add_trace(go.Scatter(x=eps, y=[table[e]["accuracy"] for e in eps], name="test accuracy",
+                        subplot_titles=(_("accuracy and what LiRA finds at 1 % false positives"),
+                                        _("ε: the accountant's upper bound, the audit's lower bound")))
+    fig.add_trace(go.Scatter(x=eps, y=[table[e]["accuracy"] for e in eps], name=_("test accuracy"),
                              mode="lines+markers", line={"color": LAPLACE_COLOUR, "width": 2.5}), 1, 1)
     fig.add_trace(go.Scatter(x=eps, y=[table[e]["tpr"]["LiRA (online)"][0.01] for e in eps],
-                             name="LiRA: members found at 1 % FPR", mode="lines+markers",
+                             name=_("LiRA: members found at 1 % FPR"), mode="lines+markers",
                              line={"color": GAUSSIAN_COLOUR, "width": 2.5}), 1, 1)
-    fig.add_trace(go.Scatter(x=eps, y=[table[e]["bound"][0.01] for e in eps], name="most any attack can find",
+    fig.add_trace(go.Scatter(x=eps, y=[table[e]["bound"][0.01] for e in eps],
+                             name=_("most any attack can find"),
                              mode="lines", line={"color": "black", "dash": "dot"}), 1, 1)
-    fig.add_trace(go.Scatter(x=eps, y=eps, name="accountant's ε (upper bound)", mode="lines+markers",
+    fig.add_trace(go.Scatter(x=eps, y=eps, name=_("accountant's ε (upper bound)"), mode="lines+markers",
                              line={"color": "black"}), 1, 2)
     fig.add_trace(go.Scatter(x=eps, y=[table[e]["audit"].epsilon for e in eps],
-                             name="audit's ε (lower bound)", mode="lines+markers",
+                             name=_("audit's ε (lower bound)"), mode="lines+markers",
                              line={"color": GAUSSIAN_COLOUR, "width": 2.5}), 1, 2)
     fig.add_trace(go.Scatter(x=[row["epsilon"]] * 2, y=[row["accuracy"], row["tpr"]["LiRA (online)"][0.01]],
                              mode="markers", showlegend=False,
                              marker={"size": 13, "color": [LAPLACE_COLOUR, GAUSSIAN_COLOUR]}), 1, 1)
     fig.add_hline(y=plain["accuracy"], line={"dash": "dash", "color": LAPLACE_COLOUR, "width": 1},
-                  row=1, col=1, annotation_text="accuracy without DP", annotation_position="bottom right")
+                  row=1, col=1, annotation_text=_("accuracy without DP"), annotation_position="bottom right")
     fig.add_hline(y=plain["audit"].epsilon, line={"dash": "dash", "color": GAUSSIAN_COLOUR, "width": 1},
-                  row=1, col=2, annotation_text="audit without DP", annotation_position="top left")
-    ticks = {"type": "log", "tickvals": eps, "ticktext": [f"{e:g}" for e in eps], "title": "ε (δ = 1e-5)"}
+                  row=1, col=2, annotation_text=_("audit without DP"), annotation_position="top left")
+    ticks = {"type": "log", "tickvals": eps, "ticktext": [f"{e:g}" for e in eps], "title": _("ε (δ = 1e-5)")}
     fig.update_xaxes(**ticks)
     fig.update_yaxes(range=[0, 1.02], row=1, col=1)
     fig.update_yaxes(title="ε", row=1, col=2)
     fig.update_layout(template=TEMPLATE, height=440, legend=LEGEND_BELOW, margin={"t": 80, "b": 120},
-                      title=(f"ε = {row['epsilon']:g}: accuracy {row['accuracy']:.1%}; LiRA finds "
-                             f"{row['tpr']['LiRA (online)'][0.01]:.1%} of members at 1 % FPR (at most "
-                             f"{row['bound'][0.01]:.1%}); audit: ε ≥ {row['audit'].epsilon:.2f}"))
+                      title=_("ε = {epsilon:g}: accuracy {accuracy:.1%}; LiRA finds {found:.1%} of members "
+                              "at 1 % FPR (at most {most:.1%}); audit: ε ≥ {bound:.2f}").format(
+                          epsilon=row["epsilon"], accuracy=row["accuracy"],
+                          found=row["tpr"]["LiRA (online)"][0.01], most=row["bound"][0.01],
+                          bound=row["audit"].epsilon))
     return fig
 
 
@@ -315,16 +326,15 @@ def audit_explorer(table: Mapping[Any, Any] | None = None, *, epsilon: float = 4
     return Explorer(controls, compute, _audit_figure)
 
 
-@exercise("04.5", hint="A non-private run can get every guess right. How many right guesses in a row "
-                       "does it take before ε-DP randomized response, right with probability e^ε/(1 + e^ε) "
-                       "each time, would be that lucky less than 5 % of the time?")
-@staged("04.5", "With δ = 0, r right guesses out of r have p-value (e^ε/(1 + e^ε))^r; "
-                "privacy_audit.epsilon_lower_bound(m, r, r) is the ε it proves. Find the smallest r "
-                "with a bound ≥ 4 (take m = r).")
+@exercise("04.5", hint=N_("A non-private run can get every guess right. How many right guesses in a row "
+                          "does it take before ε-DP randomized response, right with probability "
+                          "e^ε/(1 + e^ε) each time, would be that lucky less than 5 % of the time?"))
+@staged("04.5", N_("With δ = 0, r right guesses out of r have p-value (e^ε/(1 + e^ε))^r; "
+                   "privacy_audit.epsilon_lower_bound(m, r, r) is the ε it proves. Find the smallest r "
+                   "with a bound ≥ 4 (take m = r)."))
 def _canaries_needed(answer: Any) -> bool:
-    r = exactly(answer, _fewest_guesses(4.0), "{} guesses, all right, do not prove ε ≥ 4 at 95 % confidence "
-                                             "— or fewer would.")
-    return r
+    return exactly(answer, _fewest_guesses(4.0),
+                   _("{} guesses, all right, do not prove ε ≥ 4 at 95 % confidence — or fewer would."))
 
 
 @functools.cache

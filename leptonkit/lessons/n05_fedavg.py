@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from leptonkit import accounting, datasets, fl, models
 from leptonkit.exercises import NotYet, exactly, exercise, just_enough
+from leptonkit.i18n import N_, _
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
@@ -32,68 +33,71 @@ FEDAVG_ROUNDS = 10  # rounds the explorer trains on every move
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("05.1", hint="Count the parameters: sum(p.numel() for p in model.parameters()); each is a "
-                       "4-byte float32, sent once up per selected client.")
+@exercise("05.1", hint=N_("Count the parameters: sum(p.numel() for p in model.parameters()); each is a "
+                          "4-byte float32, sent once up per selected client."))
 def _bytes_up_per_client(answer: Any) -> bool:
     expected = sum(p.numel() for p in models.mlp(64, 10).parameters()) * fl.BYTES_PER_PARAMETER
-    return exactly(answer, expected, "{} bytes is not one float32 per parameter of the 64-64-10 network.")
+    return exactly(answer, expected, _("{} bytes is not one float32 per parameter of the 64-64-10 network."))
 
 
-@exercise("05.2", hint="parts = fl.partition(y_train, 10, alpha=0.1, rng=0); then "
-                       "len(np.unique(y_train[parts[0]])).")
+@exercise("05.2", hint=N_("parts = fl.partition(y_train, 10, alpha=0.1, rng=0); then "
+                          "len(np.unique(y_train[parts[0]]))."))
 def _labels_of_a_skewed_client(answer: Any) -> bool:
-    _, _, y, _ = datasets.digits()
+    y = datasets.digits()[2]
     labels = len(np.unique(y[fl.partition(y, 10, alpha=0.1, rng=0)[0]]))
-    return exactly(answer, labels, "client 0 does not hold {} distinct digits.")
+    return exactly(answer, labels, _("client 0 does not hold {} distinct digits."))
 
 
-@exercise("05.4", hint="accounting.noise_multiplier_for_epsilon(target_epsilon=5, sample_rate=10 / 100, "
-                       "steps=50, delta=1e-5): each round is one step, each client joins with rate C.")
+@exercise("05.4", hint=N_("accounting.noise_multiplier_for_epsilon(target_epsilon=5, sample_rate=10 / 100, "
+                          "steps=50, delta=1e-5): each round is one step, each client joins with rate C."))
 def _dp_fedavg_noise(answer: Any) -> bool:
     eps = accounting.dpsgd_epsilon(noise_multiplier=float(answer), sample_rate=0.1, steps=50, delta=1e-5)
     return just_enough(eps, 5.0)
 
 
-@exercise("05.3", hint="attacks.gradient_inversion(model, leaked, n_features=64) returns a dict; answer "
-                       "its 'reconstruction'.")
+@exercise("05.3", hint=N_("attacks.gradient_inversion(model, leaked, n_features=64) returns a dict; answer "
+                          "its 'reconstruction'."))
 def _reconstructed_record(answer: Any) -> bool:
-    X, _, _, _ = datasets.digits()
+    X = datasets.digits()[0]
     image = np.asarray(answer, dtype=float).reshape(-1)
     if image.shape != (64,):
-        raise NotYet(f"answer 64 pixel values, not {image.size}.")
+        raise NotYet(_("answer 64 pixel values, not {n}.").format(n=image.size))
     error = float(np.mean((image - X[LEAKED_RECORD]) ** 2))
     if error > 1e-3:
-        raise NotYet(f"the mean squared error to the client's record is {error:.3g}: not yet the record.")
+        raise NotYet(_("the mean squared error to the client's record is {error:.3g}: not yet the "
+                       "record.").format(error=error))
     return True
 
 
 _ALIE_HONEST, _ALIE_ATTACKERS = 20, 6   # the synthetic round exercise 05.5 is judged on
 
 
-@exercise("05.5", hint="Stay inside the honest spread, but push every coordinate the same way: per "
-                       "coordinate, the mean of the updates minus z times their standard deviation "
-                       "(updates.mean(axis=0) - z * updates.std(axis=0)), with z between 0.5 and 1.5.")
+@exercise("05.5", hint=N_("Stay inside the honest spread, but push every coordinate the same way: per "
+                          "coordinate, the mean of the updates minus z times their standard deviation "
+                          "(updates.mean(axis=0) - z * updates.std(axis=0)), with z between 0.5 and 1.5."))
 def _alie_lie(answer: Any) -> bool:
     if not callable(answer):
-        raise NotYet(f"answer a function lie(updates) -> one update, not {type(answer).__name__}.")
+        raise NotYet(_("answer a function lie(updates) -> one update, not {kind}.").format(
+            kind=type(answer).__name__))
     rng = np.random.default_rng(2019)
     n, m, P = _ALIE_HONEST, _ALIE_ATTACKERS, 400
     mu, sigma = rng.normal(0.0, 1.0, P), rng.uniform(0.5, 2.0, P)
     honest = mu + sigma * rng.standard_normal((n, P))
     lie = np.asarray(answer(honest.copy()), dtype=float)
     if lie.shape != (P,):
-        raise NotYet(f"lie(updates) must return one update of {P} values for updates of shape "
-                     f"{honest.shape}, not shape {lie.shape}.")
+        raise NotYet(_("lie(updates) must return one update of {P} values for updates of shape "
+                       "{shape}, not shape {got}.").format(P=P, shape=honest.shape, got=lie.shape))
     inside = float(np.mean((lie >= honest.min(axis=0)) & (lie <= honest.max(axis=0))))
     if inside < 0.8:
-        raise NotYet(f"only {inside:.0%} of the lie's coordinates lie within the honest values' range: an "
-                     f"outlier filter would see it. Keep at least 80 % inside.")
+        raise NotYet(_("only {inside:.0%} of the lie's coordinates lie within the honest values' range: an "
+                       "outlier filter would see it. Keep at least 80 % inside.").format(inside=inside))
     poisoned = honest.copy()
     poisoned[:m] = lie
     shift = (np.median(poisoned, axis=0) - np.median(honest, axis=0)) / sigma
     if abs(float(shift.mean())) < 0.25:
-        raise NotYet(f"the coordinate median moves by {abs(float(shift.mean())):.2f} standard deviations on "
-                     f"average; the {m} colluders must push it at least 0.25, all in the same direction.")
+        raise NotYet(_("the coordinate median moves by {shift:.2f} standard deviations on average; the {m} "
+                       "colluders must push it at least 0.25, all in the same direction.").format(
+                           shift=abs(float(shift.mean())), m=m))
     return True
 
 
@@ -113,7 +117,7 @@ def centered_clipping(tau: float, *, iterations: int = 3) -> Callable[..., np.nd
 
     def aggregate(updates: np.ndarray, weights: np.ndarray, clients: np.ndarray) -> np.ndarray:
         v = memory.get("v", np.zeros(updates.shape[1]))
-        for _ in range(iterations):
+        for _step in range(iterations):
             gaps = updates - v
             norms = np.linalg.norm(gaps, axis=1, keepdims=True)
             v = v + (gaps * np.minimum(1.0, tau / np.maximum(norms, 1e-12))).mean(axis=0)
@@ -127,7 +131,7 @@ def centered_clipping(tau: float, *, iterations: int = 3) -> Callable[..., np.nd
 # --- explorer: FedAvg ------------------------------------------------------------------------
 
 
-def fedavg_progress(history: list, *, title: str = "", **_: object) -> go.Figure:
+def fedavg_progress(history: list, *, title: str = "", **_settings: object) -> go.Figure:
     """Accuracy of the global model by round, and the megabytes sent so far (up + down).
 
     ``history`` is a ``FedAvgResult.history``: one dict per round.
@@ -135,18 +139,19 @@ def fedavg_progress(history: list, *, title: str = "", **_: object) -> go.Figure
     rounds = [h["round"] for h in history]
     sent = np.cumsum([h["bytes_up"] + h["bytes_down"] for h in history]) / 1e6
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=("test accuracy of the global model", "megabytes communicated"))
+                        subplot_titles=(_("test accuracy of the global model"), _("megabytes communicated")))
     fig.add_trace(go.Scatter(x=rounds, y=[h["accuracy"] for h in history], mode="lines+markers",
                              line={"color": LAPLACE_COLOUR, "width": 2.5}, showlegend=False), row=1, col=1)
     fig.add_trace(go.Scatter(x=rounds, y=sent, mode="lines+markers",
                              line={"color": GAUSSIAN_COLOUR, "width": 2.5}, showlegend=False), row=1, col=2)
-    fig.update_xaxes(title_text="round", row=1, col=1)
-    fig.update_xaxes(title_text="round", row=1, col=2)
+    fig.update_xaxes(title_text=_("round"), row=1, col=1)
+    fig.update_xaxes(title_text=_("round"), row=1, col=2)
     fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
     fig.update_layout(template=TEMPLATE, height=380, margin={"t": 80, "b": 60},
-                      title=(f"{title}final accuracy {history[-1]['accuracy']:.1%} after {len(history)} "
-                             f"rounds, {sent[-1]:.2f} MB sent"))
+                      title=title + _("final accuracy {accuracy:.1%} after {rounds} rounds, {mb:.2f} MB "
+                                      "sent").format(accuracy=history[-1]["accuracy"], rounds=len(history),
+                                                     mb=sent[-1]))
     return fig
 
 
@@ -160,11 +165,11 @@ def fedavg_explorer(data: tuple[np.ndarray, ...] | None = None, *, n_clients: in
     """
     X, X_test, y, y_test = datasets.digits() if data is None else data
     controls = {
-        "n_clients": slider(w.IntSlider, "clients K", value=n_clients, min=2, max=100),
-        "clients_per_round": slider(w.IntSlider, "clients per round C·K", value=clients_per_round, min=1,
+        "n_clients": slider(w.IntSlider, _("clients K"), value=n_clients, min=2, max=100),
+        "clients_per_round": slider(w.IntSlider, _("clients per round C·K"), value=clients_per_round, min=1,
                                     max=100),
-        "local_epochs": slider(w.IntSlider, "local epochs E", value=local_epochs, min=1, max=5),
-        "alpha": slider(w.FloatLogSlider, "label skew α (small: non-IID)", value=alpha, base=10, min=-1,
+        "local_epochs": slider(w.IntSlider, _("local epochs E"), value=local_epochs, min=1, max=5),
+        "alpha": slider(w.FloatLogSlider, _("label skew α (small: non-IID)"), value=alpha, base=10, min=-1,
                         max=2, step=0.1),
     }
 

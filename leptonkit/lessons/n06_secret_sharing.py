@@ -21,6 +21,7 @@ from leptonkit import mpc
 from leptonkit._checks import RNG, check_int, check_real
 from leptonkit.errors import InsufficientShares
 from leptonkit.exercises import NotYet, close_to, exactly, exercise
+from leptonkit.i18n import N_, _
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
@@ -138,66 +139,71 @@ def truncate_shares_locally(shares: np.ndarray, bits: int = mpc.FRACTIONAL_BITS)
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("06.1", hint="Share each exposure with mpc.additive_share(x, 3) (share j goes to bank j), stack "
-                       "the three sharings into a 3 × 3 array and add down the sharings (axis=0): entry j "
-                       "is what bank j publishes. Answer those three partial sums.")
+@exercise("06.1", hint=N_("Share each exposure with mpc.additive_share(x, 3) (share j goes to bank j), "
+                          "stack the three sharings into a 3 × 3 array and add down the sharings (axis=0): "
+                          "entry j is what bank j publishes. Answer those three partial sums."))
 def _partial_sums(answer: Any) -> bool:
     partial = np.asarray(answer, dtype=np.uint64)
     if partial.shape != (3,):
-        raise NotYet(f"answer one partial sum per bank: shape (3,), not {partial.shape}.")
+        raise NotYet(_("answer one partial sum per bank: shape (3,), not {shape}.").format(
+            shape=partial.shape))
     if int(mpc.additive_reconstruct(partial)) != sum(EXPOSURES):
-        raise NotYet("the partial sums do not add up to the total exposure.")
+        raise NotYet(_("the partial sums do not add up to the total exposure."))
     if set(partial.tolist()) & {*EXPOSURES, sum(EXPOSURES), 0}:
-        raise NotYet("a partial sum shows a bank's exposure or the total in the clear: use random shares.")
+        raise NotYet(_("a partial sum shows a bank's exposure or the total in the clear: use random "
+                       "shares."))
     return True
 
 
-@exercise("06.2", hint="A coalition reconstructs when it has at least t members: add math.comb(5, k) "
-                       "for k = 3, 4, 5 — or read the green bars of the explorer at t = 3, n = 5.")
+@exercise("06.2", hint=N_("A coalition reconstructs when it has at least t members: add math.comb(5, k) "
+                          "for k = 3, 4, 5 — or read the green bars of the explorer at t = 3, n = 5."))
 def _coalitions_that_reconstruct(answer: Any) -> bool:
     expected = sum(math.comb(5, k) for k in range(3, 6))
-    return exactly(answer, expected, "{} is not the number of coalitions of at least 3 of the 5 banks.")
+    return exactly(answer, expected, _("{} is not the number of coalitions of at least 3 of the 5 banks."))
 
 
-@exercise("06.3", hint="x_shares = mpc.additive_share(np.array([6]), 3), likewise y = 7; triple = "
-                       "mpc.beaver_triple(1, 3); answer beaver_multiply(x_shares, y_shares, triple)['z'].")
+@exercise("06.3", hint=N_("x_shares = mpc.additive_share(np.array([6]), 3), likewise y = 7; triple = "
+                          "mpc.beaver_triple(1, 3); answer beaver_multiply(x_shares, y_shares, "
+                          "triple)['z']."))
 def _beaver_product(answer: Any) -> bool:
     z = np.asarray(answer, dtype=np.uint64)
     if z.ndim != 2 or z.shape[0] != 3:
-        raise NotYet(f"answer the three parties' shares of the product (shape (3, 1)), not shape {z.shape}.")
+        raise NotYet(_("answer the three parties' shares of the product (shape (3, 1)), not shape "
+                       "{shape}.").format(shape=z.shape))
     if mpc.additive_reconstruct(z).view(np.int64).tolist() != [42]:
-        raise NotYet("these shares do not reconstruct to 6 × 7 = 42.")
+        raise NotYet(_("these shares do not reconstruct to 6 × 7 = 42."))
     return True
 
 
-@exercise("06.4", hint="Write out both openings: d = x − a and d′ = x′ − a, with the same a. What is "
-                       "d − d′? Compute it in the ring (uint64 subtraction wraps) and decode it with "
-                       "mpc.decode_fixed, since x and x′ were encoded in fixed point.")
+@exercise("06.4", hint=N_("Write out both openings: d = x − a and d′ = x′ − a, with the same a. What is "
+                          "d − d′? Compute it in the ring (uint64 subtraction wraps) and decode it with "
+                          "mpc.decode_fixed, since x and x′ were encoded in fixed point."))
 def _difference_from_a_reused_triple(answer: Any) -> bool:
     if isinstance(answer, np.ndarray) and answer.dtype == np.uint64:
-        raise NotYet("that is still a ring element: decode it with mpc.decode_fixed to get millions.")
+        raise NotYet(_("that is still a ring element: decode it with mpc.decode_fixed to get millions."))
     value = float(np.asarray(answer, dtype=np.float64).reshape(-1)[0]) if np.size(answer) == 1 else None
     if value is None:
-        raise NotYet("answer one number: East's exposure this year minus a year ago, in millions.")
+        raise NotYet(_("answer one number: East's exposure this year minus a year ago, in millions."))
     if value < 0:
-        raise NotYet("that is a year ago minus this year: the sign is the other way round.")
+        raise NotYet(_("that is a year ago minus this year: the sign is the other way round."))
     return close_to(value, EXPOSURES[1] + 0.125 - LAST_YEAR_EAST, rel=1e-5)
 
 
-@exercise("06.5", hint="The default threshold is a majority, n // 2 + 1; the server needs that many "
-                       "survivors. Try mpc.secure_aggregate with more and more dropouts.")
+@exercise("06.5", hint=N_("The default threshold is a majority, n // 2 + 1; the server needs that many "
+                          "survivors. Try mpc.secure_aggregate with more and more dropouts."))
 def _most_dropouts(answer: Any) -> bool:
     updates = np.ones((10, 2))
     k = int(answer)
     try:
         mpc.secure_aggregate(updates, dropouts=range(k))
     except InsufficientShares:
-        raise NotYet(f"with {k} dropouts the server cannot recover the sum.") from None
+        raise NotYet(_("with {k} dropouts the server cannot recover the sum.").format(k=k)) from None
     try:
         mpc.secure_aggregate(updates, dropouts=range(k + 1))
     except InsufficientShares:
         return True
-    raise NotYet(f"the server still recovers the sum with {k + 1} dropouts: find the largest number.")
+    raise NotYet(_("the server still recovers the sum with {k} dropouts: find the largest number.").format(
+        k=k + 1))
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -212,24 +218,26 @@ def coalitions(view: dict, *, threshold: int, n_parties: int, holders: int) -> g
     reconstruct; right, how many polynomials agree with the held shares for each candidate.
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=("coalitions of each size",
-                                        f"what {holders} shares say about the secret"))
-    fig.add_trace(go.Bar(x=view["sizes"], y=view["can"], name="can reconstruct", marker_color=_CAN),
+                        subplot_titles=(_("coalitions of each size"),
+                                        _("what {holders} shares say about the secret").format(
+                                            holders=holders)))
+    fig.add_trace(go.Bar(x=view["sizes"], y=view["can"], name=_("can reconstruct"), marker_color=_CAN),
                   row=1, col=1)
-    fig.add_trace(go.Bar(x=view["sizes"], y=view["cannot"], name="learn nothing", marker_color=_CANNOT),
+    fig.add_trace(go.Bar(x=view["sizes"], y=view["cannot"], name=_("learn nothing"), marker_color=_CANNOT),
                   row=1, col=1)
     counts = view["counts"]
     fig.add_trace(go.Bar(x=np.arange(len(counts)), y=counts, marker_color=LAPLACE_COLOUR, showlegend=False,
-                         hovertemplate="secret %{x}: %{y} polynomials agree<extra></extra>"), row=1, col=2)
+                         hovertemplate=_("secret %{x}: %{y} polynomials agree<extra></extra>")), row=1, col=2)
     known = np.count_nonzero(counts) == 1
-    verdict = (f"the secret is {int(np.argmax(counts))}" if known
-               else "every secret equally likely")
-    fig.update_xaxes(title_text="coalition size", dtick=1, row=1, col=1)
-    fig.update_xaxes(title_text="candidate secret", dtick=1, row=1, col=2)
-    fig.update_yaxes(title_text="coalitions", row=1, col=1)
-    fig.update_yaxes(title_text="polynomials that fit the shares", rangemode="tozero", row=1, col=2)
+    verdict = (_("the secret is {secret}").format(secret=int(np.argmax(counts))) if known
+               else _("every secret equally likely"))
+    fig.update_xaxes(title_text=_("coalition size"), dtick=1, row=1, col=1)
+    fig.update_xaxes(title_text=_("candidate secret"), dtick=1, row=1, col=2)
+    fig.update_yaxes(title_text=_("coalitions"), row=1, col=1)
+    fig.update_yaxes(title_text=_("polynomials that fit the shares"), rangemode="tozero", row=1, col=2)
     fig.update_layout(template=TEMPLATE, height=400, barmode="stack", margin={"t": 80, "b": 110},
-                      title=f"t = {threshold} of n = {n_parties}; holding {holders} shares: {verdict}",
+                      title=_("t = {t} of n = {n}; holding {holders} shares: {verdict}").format(
+                          t=threshold, n=n_parties, holders=holders, verdict=verdict),
                       legend=LEGEND_BELOW)
     return fig
 
@@ -242,23 +250,24 @@ def secure_aggregation(view: dict, *, dropouts: int) -> go.Figure:
     """
     agg = view["aggregation"]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.1,
-                        subplot_titles=("what the server received (each value / 2⁶⁴)",
-                                        "the sum it recovered"))
-    fig.add_trace(go.Heatmap(z=agg.masked / 2.0**64, y=[f"client {u}" for u in agg.survivors],
+                        subplot_titles=(_("what the server received (each value / 2⁶⁴)"),
+                                        _("the sum it recovered")))
+    fig.add_trace(go.Heatmap(z=agg.masked / 2.0**64, y=[_("client {u}").format(u=u) for u in agg.survivors],
                              colorscale="Greys", zmin=0, zmax=1, showscale=False,
-                             hovertemplate="%{y}, value %{x}: %{z:.3f}<extra></extra>"), row=1, col=1)
+                             hovertemplate=_("%{y}, value %{x}: %{z:.3f}<extra></extra>")), row=1, col=1)
     coordinate = np.arange(len(agg.total))
-    fig.add_trace(go.Bar(x=coordinate, y=view["plain_sum"], name="survivors' sum in the clear",
+    fig.add_trace(go.Bar(x=coordinate, y=view["plain_sum"], name=_("survivors' sum in the clear"),
                          marker_color=_CANNOT), row=1, col=2)
-    fig.add_trace(go.Scatter(x=coordinate, y=agg.total, mode="markers", name="securely aggregated",
+    fig.add_trace(go.Scatter(x=coordinate, y=agg.total, mode="markers", name=_("securely aggregated"),
                              marker={"color": GAUSSIAN_COLOUR, "size": 9}), row=1, col=2)
     error = float(np.max(np.abs(agg.total - view["plain_sum"])))
-    fig.update_xaxes(title_text="coordinate", row=1, col=1)
-    fig.update_xaxes(title_text="coordinate", row=1, col=2)
+    fig.update_xaxes(title_text=_("coordinate"), row=1, col=1)
+    fig.update_xaxes(title_text=_("coordinate"), row=1, col=2)
     n = len(agg.survivors) + len(agg.dropped)
     fig.update_layout(template=TEMPLATE, height=420, margin={"t": 80, "b": 110}, legend=LEGEND_BELOW,
-                      title=(f"{dropouts} of {n} clients dropped, threshold {agg.threshold}: "
-                             f"largest difference from the plain sum {error:.1e}"))
+                      title=_("{dropouts} of {n} clients dropped, threshold {threshold}: largest difference "
+                              "from the plain sum {error:.1e}").format(dropouts=dropouts, n=n,
+                                                                       threshold=agg.threshold, error=error))
     return fig
 
 
@@ -275,9 +284,9 @@ def threshold_explorer(threshold: int = 3, n_parties: int = 5, holders: int = 2)
     n_parties = check_int(n_parties, "n_parties", low=2, high=SHAMIR_PRIME - 1)
     holders = check_int(holders, "holders", low=0, high=SHAMIR_PRIME - 1)
     controls = {
-        "threshold": slider(w.IntSlider, "threshold t", value=threshold, min=1, max=SHAMIR_MAX_THRESHOLD),
-        "n_parties": slider(w.IntSlider, "parties n", value=n_parties, min=2, max=SHAMIR_PRIME - 1),
-        "holders": slider(w.IntSlider, "shares the coalition holds", value=holders, min=0,
+        "threshold": slider(w.IntSlider, _("threshold t"), value=threshold, min=1, max=SHAMIR_MAX_THRESHOLD),
+        "n_parties": slider(w.IntSlider, _("parties n"), value=n_parties, min=2, max=SHAMIR_PRIME - 1),
+        "holders": slider(w.IntSlider, _("shares the coalition holds"), value=holders, min=0,
                           max=SHAMIR_PRIME - 1),
     }
 
@@ -317,7 +326,7 @@ def secure_aggregation_explorer(updates: np.ndarray | None = None, *, dropouts: 
                          f"[3, {mpc.MAX_PARTIES}] and length >= 1, got {updates.shape}")
     most = n - (n // 2 + 1)      # the default threshold is a majority
     dropouts = check_int(dropouts, "dropouts", low=0, high=most)
-    controls = {"dropouts": slider(w.IntSlider, "clients that drop out", value=dropouts, min=0,
+    controls = {"dropouts": slider(w.IntSlider, _("clients that drop out"), value=dropouts, min=0,
                                    max=most)}
 
     def compute(dropouts: int) -> dict:
@@ -331,6 +340,10 @@ def _megabytes(n: float) -> str:
     return f"{n / 1e6:,.3g} MB" if n >= 1e5 else f"{n / 1e3:,.3g} kB"
 
 
+# the keys of mpc.protocol_costs, marked for the catalogue (the figure translates them)
+_PROTOCOLS = (N_("additive sum"), N_("Beaver products"), N_("secure aggregation"), N_("SecAgg+"))
+
+
 def network_cost(costs: dict, *, n_parties: int, log10_length: float, rtt_ms: float, depth: int) -> go.Figure:
     """The meter's figure: each protocol's wall time, split into latency (rounds × RTT) and transfer.
 
@@ -338,28 +351,31 @@ def network_cost(costs: dict, *, n_parties: int, log10_length: float, rtt_ms: fl
     the bytes one party sends and receives. On the right, the key agreements in all.
     """
     names = list(costs)
+    shown = [_(p) for p in names]
     latency = [costs[p]["rounds"] * rtt_ms / 1000 for p in names]
     transfer = [costs[p]["seconds"] - lat for p, lat in zip(names, latency, strict=True)]
-    labels = [f"{costs[p]['rounds']} rounds, {_megabytes(costs[p]['bytes_per_party'])} per party"
+    labels = [_("{rounds} rounds, {size} per party").format(rounds=costs[p]["rounds"],
+                                                             size=_megabytes(costs[p]["bytes_per_party"]))
               for p in names]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.68, 0.32], horizontal_spacing=0.2,
-                        subplot_titles=("seconds: latency (rounds × RTT) + transfer",
-                                        "key agreements in all"))
-    fig.add_trace(go.Bar(y=names, x=latency, orientation="h", name="latency", marker_color=LAPLACE_COLOUR),
+                        subplot_titles=(_("seconds: latency (rounds × RTT) + transfer"),
+                                        _("key agreements in all")))
+    fig.add_trace(go.Bar(y=shown, x=latency, orientation="h", name=_("latency"), marker_color=LAPLACE_COLOUR),
                   row=1, col=1)
-    fig.add_trace(go.Bar(y=names, x=transfer, orientation="h", name="transfer at 100 Mbit/s",
+    fig.add_trace(go.Bar(y=shown, x=transfer, orientation="h", name=_("transfer at 100 Mbit/s"),
                          marker_color=GAUSSIAN_COLOUR, text=labels, textposition="outside",
                          cliponaxis=False), row=1, col=1)
-    fig.add_trace(go.Bar(y=names, x=[costs[p]["key_agreements"] for p in names], orientation="h",
+    fig.add_trace(go.Bar(y=shown, x=[costs[p]["key_agreements"] for p in names], orientation="h",
                          marker_color=_CANNOT, showlegend=False,
-                         hovertemplate="%{y}: %{x:,} key agreements<extra></extra>"), row=1, col=2)
-    fig.update_xaxes(title_text="seconds", row=1, col=1)
-    fig.update_xaxes(title_text="key agreements", type="log", row=1, col=2)
+                         hovertemplate=_("%{y}: %{x:,} key agreements<extra></extra>")), row=1, col=2)
+    fig.update_xaxes(title_text=_("seconds"), row=1, col=1)
+    fig.update_xaxes(title_text=_("key agreements"), type="log", row=1, col=2)
     fig.update_yaxes(showticklabels=False, row=1, col=2)
     fig.update_layout(template=TEMPLATE, height=420, barmode="stack", margin={"t": 80, "b": 110, "l": 140},
                       legend=LEGEND_BELOW,
-                      title=(f"{n_parties} parties, {10 ** log10_length:,.0f} numbers each, "
-                             f"RTT {rtt_ms:g} ms, multiplicative depth {depth}"))
+                      title=_("{n} parties, {length:,.0f} numbers each, RTT {rtt:g} ms, multiplicative depth "
+                              "{depth}").format(n=n_parties, length=10 ** log10_length, rtt=rtt_ms,
+                                                depth=depth))
     return fig
 
 
@@ -376,11 +392,11 @@ def network_cost_explorer(n_parties: int = 100, log10_length: float = 3.0, rtt_m
     log10_length = check_real(log10_length, "log10_length", low=0.0, high=6.0)
     rtt_ms = check_real(rtt_ms, "rtt_ms", low=0.0, high=300.0)
     controls = {
-        "n_parties": slider(w.IntSlider, "parties n", value=n_parties, min=3, max=mpc.MAX_PARTIES),
-        "log10_length": slider(w.FloatSlider, "log₁₀ numbers each", value=log10_length, min=0.0, max=6.0,
+        "n_parties": slider(w.IntSlider, _("parties n"), value=n_parties, min=3, max=mpc.MAX_PARTIES),
+        "log10_length": slider(w.FloatSlider, _("log₁₀ numbers each"), value=log10_length, min=0.0, max=6.0,
                                step=0.5),
-        "rtt_ms": slider(w.FloatSlider, "WAN round trip (ms)", value=rtt_ms, min=0.0, max=300.0, step=5.0),
-        "depth": slider(w.IntSlider, "multiplicative depth", value=depth, min=1, max=20),
+        "rtt_ms": slider(w.FloatSlider, _("WAN round trip (ms)"), value=rtt_ms, min=0.0, max=300.0, step=5.0),
+        "depth": slider(w.IntSlider, _("multiplicative depth"), value=depth, min=1, max=20),
     }
 
     def compute(n_parties: int, log10_length: float, rtt_ms: float, depth: int) -> dict:

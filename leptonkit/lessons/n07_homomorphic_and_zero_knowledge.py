@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from leptonkit import he, zkp
 from leptonkit.exercises import NotYet, exercise
+from leptonkit.i18n import N_, _
 from leptonkit.plots import LAPLACE_COLOUR, TEMPLATE, human_duration
 from leptonkit.widgets import Explorer, selection_slider, slider
 
@@ -38,86 +39,96 @@ def _lesson_public_key() -> int:
 def _decrypt_answer(answer: Any) -> int:
     ciphertext, private = answer
     if not isinstance(ciphertext, he.PaillierCiphertext):
-        raise NotYet(f"answer (ciphertext, private_key); the ciphertext is a {type(ciphertext).__name__}.")
+        raise NotYet(_("answer (ciphertext, private_key); the ciphertext is a {kind}.").format(
+            kind=type(ciphertext).__name__))
     return private.decrypt(ciphertext)
 
 
-@exercise("07.1", hint="Encrypt each salary with public.encrypt, add the ciphertexts with +, and answer "
-                       "(total_ciphertext, private).")
+@exercise("07.1", hint=N_("Encrypt each salary with public.encrypt, add the ciphertexts with +, and answer "
+                          "(total_ciphertext, private)."))
 def _encrypted_total(answer: Any) -> bool:
     total = _decrypt_answer(answer)
     if total != sum(SALARIES):
-        raise NotYet(f"the ciphertext decrypts to {total}, not the sum of the salaries.")
+        raise NotYet(_("the ciphertext decrypts to {total}, not the sum of the salaries.").format(
+            total=total))
     return True
 
 
-@exercise("07.2", hint="A ciphertext can be multiplied by an int, not by 1.03: multiply the encrypted "
-                       "total by 103 (the result is in hundredths) and answer (ciphertext, private).")
+@exercise("07.2", hint=N_("A ciphertext can be multiplied by an int, not by 1.03: multiply the encrypted "
+                          "total by 103 (the result is in hundredths) and answer (ciphertext, private)."))
 def _encrypted_raise(answer: Any) -> bool:
     total = _decrypt_answer(answer)
     if total != 103 * sum(SALARIES):
-        raise NotYet(f"the ciphertext decrypts to {total}, not 103 × the total (the raise in hundredths).")
+        raise NotYet(_("the ciphertext decrypts to {total}, not 103 × the total (the raise in "
+                       "hundredths).").format(total=total))
     return True
 
 
-@exercise("07.3", hint="zkp.prove(secret, b'model v2 is mine') returns a proof; answer it.")
+@exercise("07.3", hint=N_("zkp.prove(secret, b'model v2 is mine') returns a proof; answer it."))
 def _schnorr_proof(answer: Any) -> bool:
     if not isinstance(answer, zkp.SchnorrProof):
-        raise NotYet(f"answer the SchnorrProof, not {type(answer).__name__}.")
+        raise NotYet(_("answer the SchnorrProof, not {kind}.").format(kind=type(answer).__name__))
     if not zkp.verify(_lesson_public_key(), b"model v2 is mine", answer):
-        raise NotYet("this proof does not verify for the lesson's public key and b'model v2 is mine'.")
+        raise NotYet(_("this proof does not verify for the lesson's public key and b'model v2 is mine'."))
     return True
 
 
-@exercise("07.4", hint="Write both responses: s₁ = k + c₁·x and s₂ = k + c₂·x (mod q), with the same k. "
-                       "Subtracting removes k; solve for x. Each cᵢ is the Fiat–Shamir hash of the "
-                       "public key, the shared commitment and its message (zkp.fiat_shamir_challenge); "
-                       "dividing mod q is multiplying by pow(c₁ − c₂, -1, zkp.Q).")
+@exercise("07.4", hint=N_("Write both responses: s₁ = k + c₁·x and s₂ = k + c₂·x (mod q), with the same "
+                          "k. Subtracting removes k; solve for x. Each cᵢ is the Fiat–Shamir hash of the "
+                          "public key, the shared commitment and its message (zkp.fiat_shamir_challenge); "
+                          "dividing mod q is multiplying by pow(c₁ − c₂, -1, zkp.Q)."))
 def _recovered_secret(answer: Any) -> bool:
     if isinstance(answer, zkp.SchnorrSecret):
-        raise NotYet("that is the key object itself, which never shows its number: answer the int "
-                     "that the attack recovers from the two proofs.")
+        raise NotYet(_("that is the key object itself, which never shows its number: answer the int "
+                       "that the attack recovers from the two proofs."))
     if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)):
-        raise NotYet(f"answer the recovered secret as an int, not a {type(answer).__name__}.")
+        raise NotYet(_("answer the recovered secret as an int, not a {kind}.").format(
+            kind=type(answer).__name__))
     if pow(zkp.G, int(answer) % zkp.Q, zkp.P) != _lesson_public_key():
-        raise NotYet("g to the power of this number is not the public key: it is not the secret.")
+        raise NotYet(_("g to the power of this number is not the public key: it is not the secret."))
     return True
 
 
-@exercise("07.5", hint="commitment, opening = zkp.pedersen_commit(1) commits to your answer; "
-                       "zkp.prove_bit(commitment, opening, lesson.SURVEY_MESSAGE) proves it is a bit. "
-                       "Answer (commitment, proof).")
+@exercise("07.5", hint=N_("commitment, opening = zkp.pedersen_commit(1) commits to your answer; "
+                          "zkp.prove_bit(commitment, opening, lesson.SURVEY_MESSAGE) proves it is a bit. "
+                          "Answer (commitment, proof)."))
 def _bit_proof(answer: Any) -> bool:
     try:
         commitment, proof = answer
     except (TypeError, ValueError):
-        raise NotYet("answer the pair (commitment, proof).") from None
+        raise NotYet(_("answer the pair (commitment, proof).")) from None
     if isinstance(commitment, zkp.PedersenOpening):
-        raise NotYet("that is the opening, which you keep: answer the commitment (an int) and the proof.")
+        raise NotYet(_("that is the opening, which you keep: answer the commitment (an int) and the proof."))
     if not isinstance(proof, zkp.BitProof):
-        raise NotYet(f"the proof should be a zkp.BitProof from zkp.prove_bit, not a {type(proof).__name__}.")
+        raise NotYet(_("the proof should be a zkp.BitProof from zkp.prove_bit, not a {kind}.").format(
+            kind=type(proof).__name__))
     try:
         valid = zkp.verify_bit(commitment, proof, SURVEY_MESSAGE)
     except (TypeError, ValueError):
-        raise NotYet("the commitment is not an element of the group: use zkp.pedersen_commit.") from None
+        raise NotYet(_("the commitment is not an element of the group: use zkp.pedersen_commit.")) from None
     if not valid:
-        raise NotYet("the proof does not verify for this commitment and lesson.SURVEY_MESSAGE.")
+        raise NotYet(_("the proof does not verify for this commitment and lesson.SURVEY_MESSAGE."))
     return True
 
 
 # --- explorer: what homomorphic encryption costs ------------------------------------------------
 
 
+# the keys of he.aggregation_seconds, marked for the catalogue (the figure translates them)
+_STAGES = (N_("each client encrypts"), N_("server adds"), N_("key holder decrypts"))
+
+
 def encrypted_aggregation_cost(seconds: dict, *, bits: int, log10_values: float, clients: int) -> go.Figure:
     """The time each stage of Paillier aggregation takes, from ``he.aggregation_seconds``."""
     stages = list(seconds)
     times = [seconds[s] for s in stages]
-    fig = go.Figure(go.Bar(x=times, y=stages, orientation="h", marker_color=LAPLACE_COLOUR,
+    fig = go.Figure(go.Bar(x=times, y=[_(s) for s in stages], orientation="h", marker_color=LAPLACE_COLOUR,
                            text=[human_duration(t) for t in times], textposition="outside"))
     fig.update_layout(template=TEMPLATE, height=300, margin={"t": 60, "b": 60, "l": 160},
-                      title=(f"{clients} clients, {10 ** log10_values:,.0f} numbers each, "
-                             f"{bits}-bit key: {human_duration(sum(times))} in all"),
-                      xaxis={"type": "log", "title": "seconds (log scale, measured on this machine)"})
+                      title=_("{clients} clients, {values:,.0f} numbers each, {bits}-bit key: {total} in "
+                              "all").format(clients=clients, values=10 ** log10_values, bits=bits,
+                                            total=human_duration(sum(times))),
+                      xaxis={"type": "log", "title": _("seconds (log scale, measured on this machine)")})
     return fig
 
 
@@ -130,10 +141,10 @@ def paillier_cost_explorer(table: Mapping[str, np.ndarray] | None = None, *, bit
     """
     table = he.cost_table() if table is None else table
     controls = {
-        "bits": selection_slider("key size (bits)", [int(b) for b in table["bits"]], near=bits),
-        "log10_values": slider(w.FloatSlider, "log₁₀ numbers per update", value=log10_values, min=0.0,
+        "bits": selection_slider(_("key size (bits)"), [int(b) for b in table["bits"]], near=bits),
+        "log10_values": slider(w.FloatSlider, _("log₁₀ numbers per update"), value=log10_values, min=0.0,
                                max=7.0, step=0.5),
-        "clients": slider(w.IntSlider, "clients", value=clients, min=2, max=1000),
+        "clients": slider(w.IntSlider, _("clients"), value=clients, min=2, max=1000),
     }
 
     def compute(bits: int, log10_values: float, clients: int) -> dict:

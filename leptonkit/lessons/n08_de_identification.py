@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from leptonkit import attacks, datasets, masking
 from leptonkit._checks import check_int
 from leptonkit.exercises import NotYet, exactly, exercise
+from leptonkit.i18n import N_, _
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider
 
@@ -89,39 +90,40 @@ def release_tradeoff() -> dict[str, np.ndarray]:
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("08.1", hint="masking.k_anonymity(released, ['postcode', 'birth_date', 'sex']) on the "
-                       "table without names and phone numbers.")
+@exercise("08.1", hint=N_("masking.k_anonymity(released, ['postcode', 'birth_date', 'sex']) on the "
+                          "table without names and phone numbers."))
 def _k_of_the_raw_release(answer: Any) -> bool:
-    _, released = hospital_release()
+    released = hospital_release()[1]
     k = masking.k_anonymity(released, QUASI_IDENTIFIERS)
-    return exactly(answer, k, "{} is not the size of the smallest group.")
+    return exactly(answer, k, _("{} is not the size of the smallest group."))
 
 
-@exercise("08.2", hint="Replace birth_date by masking.generalize(..., kind='date') and postcode by "
-                       "masking.generalize(..., kind='postcode', width=3), then ask k_anonymity.")
+@exercise("08.2", hint=N_("Replace birth_date by masking.generalize(..., kind='date') and postcode by "
+                          "masking.generalize(..., kind='postcode', width=3), then ask k_anonymity."))
 def _k_after_generalising(answer: Any) -> bool:
-    _, released = hospital_release()
+    released = hospital_release()[1]
     coarse = released.assign(birth_date=masking.generalize(released["birth_date"], kind="date"),
                              postcode=masking.generalize(released["postcode"], kind="postcode", width=3))
     k = masking.k_anonymity(coarse, QUASI_IDENTIFIERS)
-    return exactly(answer, k, "{} is not the k of the generalised table.")
+    return exactly(answer, k, _("{} is not the k of the generalised table."))
 
 
-@exercise("08.3", hint="For each k, run masking.mondrian then attacks.linkage_attack, and average "
-                       "1 / candidates; find the smallest k under 5 %.")
+@exercise("08.3", hint=N_("For each k, run masking.mondrian then attacks.linkage_attack, and average "
+                          "1 / candidates; find the smallest k under 5 %."))
 def _smallest_k_under_five_percent(answer: Any) -> bool:
     register, released = hospital_release()
 
     def rate(k: int) -> float:
-        anonymised, _ = masking.mondrian(released, QUASI_IDENTIFIERS, k)
+        anonymised = masking.mondrian(released, QUASI_IDENTIFIERS, k)[0]
         linked = attacks.linkage_attack(anonymised, register, quasi_identifiers=QUASI_IDENTIFIERS)
         return float((1 / linked["candidates"]).mean())
 
     k = int(answer)
     if rate(k) >= 0.05:
-        raise NotYet(f"at k = {k} the chance to name a patient is {rate(k):.1%}, not under 5 %.")
+        raise NotYet(_("at k = {k} the chance to name a patient is {rate:.1%}, not under 5 %.").format(
+            k=k, rate=rate(k)))
     if k > 1 and rate(k - 1) < 0.05:
-        raise NotYet(f"k = {k} works, but a smaller k does too.")
+        raise NotYet(_("k = {k} works, but a smaller k does too.").format(k=k))
     return True
 
 
@@ -136,19 +138,20 @@ def reidentification_tradeoff(tradeoff: dict, *, k: int) -> go.Figure:
     ks = tradeoff["k"]
     i = int(np.argmin(np.abs(ks - k)))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ks, y=tradeoff["reidentification"], name="chance to name a patient",
+    fig.add_trace(go.Scatter(x=ks, y=tradeoff["reidentification"], name=_("chance to name a patient"),
                              mode="lines+markers", line={"color": GAUSSIAN_COLOUR, "width": 2.5}))
-    fig.add_trace(go.Scatter(x=ks, y=tradeoff["information_loss"], name="information lost (NCP)",
+    fig.add_trace(go.Scatter(x=ks, y=tradeoff["information_loss"], name=_("information lost (NCP)"),
                              mode="lines+markers", line={"color": LAPLACE_COLOUR, "width": 2.5}))
     chosen = [tradeoff["reidentification"][i], tradeoff["information_loss"][i]]
     fig.add_trace(go.Scatter(x=[ks[i], ks[i]], y=chosen,
                              mode="markers", marker={"size": 13, "color": [GAUSSIAN_COLOUR, LAPLACE_COLOUR]},
                              showlegend=False))
     fig.update_layout(template=TEMPLATE, height=400, margin={"t": 50, "b": 110},
-                      title=(f"k = {ks[i]}: {tradeoff['reidentification'][i]:.1%} chance to name a patient, "
-                             f"{tradeoff['information_loss'][i]:.1%} information lost, "
-                             f"l = {tradeoff['l_diversity'][i]:g}"),
-                      xaxis={"type": "log", "title": "k (every record looks like at least k − 1 others)",
+                      title=_("k = {k}: {risk:.1%} chance to name a patient, {loss:.1%} information lost, "
+                              "l = {l:g}").format(k=ks[i], risk=tradeoff["reidentification"][i],
+                                                  loss=tradeoff["information_loss"][i],
+                                                  l=tradeoff["l_diversity"][i]),
+                      xaxis={"type": "log", "title": _("k (every record looks like at least k − 1 others)"),
                              "tickvals": list(ks)},
                       yaxis={"tickformat": ".0%", "rangemode": "tozero"},
                       legend=LEGEND_BELOW)

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from leptonkit import compress, datasets, fl, models
 from leptonkit.exercises import NotYet, exactly, exercise
+from leptonkit.i18n import N_, _
 from leptonkit.plots import LEGEND_BELOW, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider
 
@@ -41,37 +42,39 @@ def frontier() -> dict[str, np.ndarray]:
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("09.1", hint="compress.sparsify_top_k(np.zeros((1, 4810)), fraction=0.01) returns the bytes per "
-                       "client; or count ⌈1 % of 4810⌉ values at 4 + 4 bytes each.")
+@exercise("09.1", hint=N_("compress.sparsify_top_k(np.zeros((1, 4810)), fraction=0.01) returns the bytes "
+                          "per client; or count ⌈1 % of 4810⌉ values at 4 + 4 bytes each."))
 def _top_k_bytes(answer: Any) -> bool:
     expected = compress.sparsify_top_k(np.zeros((1, 4810)), fraction=0.01)[1]
-    return exactly(answer, expected, "{} is not the bytes of the kept values and their indices.")
+    return exactly(answer, expected, _("{} is not the bytes of the kept values and their indices."))
 
 
-@exercise("09.3", hint="In the frontier, look at the 8-bit rows: the largest prune fraction whose accuracy "
-                       "is at least the uncompressed (0 %, 32-bit) accuracy minus 0.01.")
+@exercise("09.3", hint=N_("In the frontier, look at the 8-bit rows: the largest prune fraction whose "
+                          "accuracy is at least the uncompressed (0 %, 32-bit) accuracy minus 0.01."))
 def _largest_safe_pruning(answer: Any) -> bool:
     table = _frontier()
     dense = table["accuracy"][(table["bits"] == 32) & (table["prune"] == 0)][0]
     eight = table["bits"] == 8
     ok = table["prune"][eight & (table["accuracy"] >= dense - 0.01)]
     if not math.isclose(float(answer), float(ok.max())):
-        raise NotYet(f"{float(answer):g} is not the largest 8-bit pruning fraction within 1 point.")
+        raise NotYet(_("{answer:g} is not the largest 8-bit pruning fraction within 1 point.").format(
+            answer=float(answer)))
     return True
 
 
-@exercise("09.2", hint="Make one generator first, gen = np.random.default_rng(0), then "
-                       "fl.fedavg(..., compress=lambda u: compress.quantize_stochastic(u, bits=8, rng=gen)) "
-                       "on the notebook's clients; answer the FedAvgResult.")
+@exercise("09.2", hint=N_("Make one generator first, gen = np.random.default_rng(0), then "
+                          "fl.fedavg(..., compress=lambda u: compress.quantize_stochastic(u, bits=8, "
+                          "rng=gen)) on the notebook's clients; answer the FedAvgResult."))
 def _quantised_fedavg(answer: Any) -> bool:
     if not isinstance(answer, fl.FedAvgResult):
-        raise NotYet(f"answer the FedAvgResult, not {type(answer).__name__}.")
+        raise NotYet(_("answer the FedAvgResult, not {kind}.").format(kind=type(answer).__name__))
     n_params = sum(p.numel() for p in answer.model.parameters())
     last = answer.history[-1]
     if last["bytes_up"] != last["clients"] * (n_params + 8):
-        raise NotYet("each client should send one byte per parameter plus 8 (8-bit values, min and max).")
+        raise NotYet(_("each client should send one byte per parameter plus 8 (8-bit values, min and max)."))
     if last["accuracy"] < 0.85:
-        raise NotYet(f"final accuracy {last['accuracy']:.1%}: train until it is at least 85 %.")
+        raise NotYet(_("final accuracy {accuracy:.1%}: train until it is at least 85 %.").format(
+            accuracy=last["accuracy"]))
     return True
 
 
@@ -84,20 +87,22 @@ def compression_tradeoff(frontier: dict, *, prune: float, bits: int) -> go.Figur
     for b in np.unique(frontier["bits"]):
         rows = frontier["bits"] == b
         fig.add_trace(go.Scatter(x=frontier["bytes"][rows] / 1e3, y=frontier["accuracy"][rows],
-                                 mode="lines+markers", name=f"{b}-bit weights",
-                                 text=[f"prune {f:.0%}" for f in frontier["prune"][rows]],
+                                 mode="lines+markers", name=_("{bits}-bit weights").format(bits=b),
+                                 text=[_("prune {f:.0%}").format(f=f) for f in frontier["prune"][rows]],
                                  hovertemplate="%{text}: %{x:.1f} kB, %{y:.1%}<extra></extra>"))
     i = int(np.argmin(np.abs(frontier["prune"] - prune) + 100 * (frontier["bits"] != bits)))
     fig.add_trace(go.Scatter(x=[frontier["bytes"][i] / 1e3], y=[frontier["accuracy"][i]], mode="markers",
-                             marker={"size": 16, "color": "crimson", "symbol": "star"}, name="your choice"))
+                             marker={"size": 16, "color": "crimson", "symbol": "star"},
+                             name=_("your choice")))
     dense = frontier["bytes"][(frontier["bits"] == 32) & (frontier["prune"] == 0)][0]
     fig.update_layout(template=TEMPLATE, height=420, margin={"t": 50, "b": 110}, legend=LEGEND_BELOW,
-                      title=(f"prune {frontier['prune'][i]:.0%}, {frontier['bits'][i]}-bit: "
-                             f"{frontier['bytes'][i] / 1e3:.1f} kB "
-                             f"({dense / frontier['bytes'][i]:.1f}× smaller), "
-                             f"accuracy {frontier['accuracy'][i]:.1%}"),
-                      xaxis={"type": "log", "title": "model size (kB, log scale)"},
-                      yaxis={"title": "test accuracy", "tickformat": ".0%"})
+                      title=_("prune {prune:.0%}, {bits}-bit: {kb:.1f} kB ({ratio:.1f}× smaller), accuracy "
+                              "{accuracy:.1%}").format(prune=frontier["prune"][i], bits=frontier["bits"][i],
+                                                       kb=frontier["bytes"][i] / 1e3,
+                                                       ratio=dense / frontier["bytes"][i],
+                                                       accuracy=frontier["accuracy"][i]),
+                      xaxis={"type": "log", "title": _("model size (kB, log scale)")},
+                      yaxis={"title": _("test accuracy"), "tickformat": ".0%"})
     return fig
 
 
@@ -110,8 +115,9 @@ def compression_explorer(table: Mapping[str, np.ndarray] | None = None, *, prune
     """
     table = frontier() if table is None else table
     controls = {
-        "prune": selection_slider("weights pruned", sorted({float(f) for f in table["prune"]}), near=prune),
-        "bits": selection_slider("bits per weight", sorted({int(b) for b in table["bits"]}), near=bits),
+        "prune": selection_slider(_("weights pruned"), sorted({float(f) for f in table["prune"]}),
+                                  near=prune),
+        "bits": selection_slider(_("bits per weight"), sorted({int(b) for b in table["bits"]}), near=bits),
     }
 
     def compute(prune: float, bits: int) -> Mapping[str, np.ndarray]:

@@ -21,6 +21,7 @@ from leptonkit.audit import _FIELDS, _canonical  # the log's own record format, 
 from leptonkit.audit.checkpoints import WriterKey, evolve
 from leptonkit.errors import IntegrityError
 from leptonkit.exercises import NotYet, exercise
+from leptonkit.i18n import N_, _
 from leptonkit.plots import TEMPLATE
 from leptonkit.widgets import Explorer, slider
 
@@ -50,7 +51,7 @@ def tampering_outcome(log: audit.AuditLog, *, seq: int, recompute_hashes: bool, 
     forged = b"".join(_canonical(r) + b"\n" for r in records)
     try:
         log._check(anchor=anchor, data=forged)
-        first_bad, message = None, "verifies: this forgery goes unnoticed"
+        first_bad, message = None, _("verifies: this forgery goes unnoticed")
     except IntegrityError as error:
         first_bad, message = error.record, str(error)
     status = ["ok" if first_bad is None or i < first_bad else "first bad" if i == first_bad
@@ -96,64 +97,68 @@ def stolen_writer_key(log: audit.AuditLog) -> tuple[int, bytes]:
 # --- exercises -----------------------------------------------------------------------------
 
 
-@exercise("10.1", hint="Copy the log file, change it (edit a byte, delete or swap lines), and answer "
-                       "AuditLog(copy_path, key=key): its verify() must fail.")
+@exercise("10.1", hint=N_("Copy the log file, change it (edit a byte, delete or swap lines), and answer "
+                          "AuditLog(copy_path, key=key): its verify() must fail."))
 def _tampering_caught(answer: Any) -> bool:
     if not isinstance(answer, audit.AuditLog):
-        raise NotYet(f"answer an AuditLog, not {type(answer).__name__}.")
+        raise NotYet(_("answer an AuditLog, not {kind}.").format(kind=type(answer).__name__))
     if not answer.path.exists() or answer.path.stat().st_size == 0:
-        raise NotYet("that log is empty: tamper with a copy that has records.")
+        raise NotYet(_("that log is empty: tamper with a copy that has records."))
     try:
         answer.verify()
     except IntegrityError:
         return True
-    raise NotYet("this log still verifies: it has not been tampered with (or was rewritten with the key).")
+    raise NotYet(_("this log still verifies: it has not been tampered with (or was rewritten with the key)."))
 
 
-@exercise("10.2", hint="Count len(log.records()) before the crash; after repair(), answer "
-                       "(log, that count).")
+@exercise("10.2", hint=N_("Count len(log.records()) before the crash; after repair(), answer "
+                          "(log, that count)."))
 def _repair_keeps_every_complete_record(answer: Any) -> bool:
     log, before = answer
     log.verify()
     if len(log.records()) != int(before):
-        raise NotYet(f"the log holds {len(log.records())} records, not {int(before)}.")
+        raise NotYet(_("the log holds {n} records, not {before}.").format(n=len(log.records()),
+                                                                        before=int(before)))
     return True
 
 
-@exercise("10.3", hint="Count the lines that start with '- ' under '## Flagged problems' in "
-                       "audit.compliance_report(log); answer (log, count).")
+@exercise("10.3", hint=N_("Count the lines that start with '- ' under '## Flagged problems' in "
+                          "audit.compliance_report(log); answer (log, count)."))
 def _flagged_problems(answer: Any) -> bool:
     log, count = answer
     report = audit.compliance_report(log)
     flagged = report.split("## Flagged problems", 1)[1].count("\n- ")
     if int(count) != flagged:
-        raise NotYet(f"the report flags {flagged} problems, not {int(count)}.")
+        raise NotYet(_("the report flags {flagged} problems, not {count}.").format(flagged=flagged,
+                                                                                 count=int(count)))
     return True
 
 
-@exercise("10.4", hint="AuditLog(path, key=initial, forward_secure=True) writes the first record; then "
-                       "append through AuditLog(path, forward_secure=True), which holds only the current "
-                       "key; sign with audit.sign_head(log, dpo_private). Answer (AuditLog(path, "
-                       "key=initial, forward_secure=True), checkpoint, dpo_public).")
+@exercise("10.4", hint=N_("AuditLog(path, key=initial, forward_secure=True) writes the first record; then "
+                          "append through AuditLog(path, forward_secure=True), which holds only the current "
+                          "key; sign with audit.sign_head(log, dpo_private). Answer (AuditLog(path, "
+                          "key=initial, forward_secure=True), checkpoint, dpo_public)."))
 def _forward_secure_and_signed(answer: Any) -> bool:
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
     log, checkpoint, public = answer
     if not isinstance(log, audit.AuditLog) or not log._forward or log._key is None:
-        raise NotYet("answer the log opened by the auditor: AuditLog(path, key=initial_key, "
-                     "forward_secure=True).")
+        raise NotYet(_("answer the log opened by the auditor: AuditLog(path, key=initial_key, "
+                       "forward_secure=True)."))
     if not isinstance(public, ed25519.Ed25519PublicKey):
-        raise NotYet("the third item must be the DPO's Ed25519 public key.")
+        raise NotYet(_("the third item must be the DPO's Ed25519 public key."))
     log.verify()
     records = log.records()
     if len(records) < 3:
-        raise NotYet(f"the log holds {len(records)} records: append at least 3.")
+        raise NotYet(_("the log holds {n} records: append at least 3.").format(n=len(records)))
     audit.verify_checkpoint(log, checkpoint, public)   # IntegrityError if not signed or not this log
     if checkpoint.seq != records[-1].seq:
-        raise NotYet("the checkpoint does not sign the newest record: sign the head after the last append.")
+        raise NotYet(_("the checkpoint does not sign the newest record: sign the head after the last "
+                       "append."))
     seq, stolen = stolen_writer_key(log)
     if seq != len(records):
-        raise NotYet("the writer's key file is not at the next record: append through the log, not by hand.")
+        raise NotYet(_("the writer's key file is not at the next record: append through the log, not by "
+                       "hand."))
     with tempfile.TemporaryDirectory() as scratch:   # the intruder's forgery must fail
         forged = rewrite_with_key(log, Path(scratch) / "forged.jsonl", seq=0, actor="intruder",
                                   key=stolen, forward_secure=True)
@@ -161,12 +166,17 @@ def _forward_secure_and_signed(answer: Any) -> bool:
             audit.AuditLog(forged, key=log._key, forward_secure=True).verify()
         except IntegrityError:
             return True
-    raise NotYet("a forger with the writer's current key rewrote record 0 and it still verifies.")
+    raise NotYet(_("a forger with the writer's current key rewrote record 0 and it still verifies."))
 
 
 # --- explorer: tampering with an audit log -----------------------------------------------------
 
-_STATUS_COLOURS = {"ok": "#2ca02c", "first bad": "#d62728", "not reached": "#c7c7c7"}
+_STATUS_COLOURS = {N_("ok"): "#2ca02c", N_("first bad"): "#d62728", N_("not reached"): "#c7c7c7"}
+
+
+_HOW = {(False, False): N_("edited"), (True, False): N_("edited and re-hashed"),
+        (False, True): N_("edited, verified against an anchor"),
+        (True, True): N_("edited and re-hashed, verified against an anchor")}
 
 
 def audit_chain(outcome: dict, *, seq: int, recompute_hashes: bool, use_anchor: bool) -> go.Figure:
@@ -180,11 +190,12 @@ def audit_chain(outcome: dict, *, seq: int, recompute_hashes: bool, use_anchor: 
         marker={"symbol": "square", "size": 44, "color": [_STATUS_COLOURS[s] for s in status],
                 "line": {"width": [4 if i == seq else 0 for i in range(len(status))], "color": "black"}},
         text=[str(i) for i in range(len(status))], textfont={"color": "white", "size": 16},
-        hovertext=status, hoverinfo="text"))
-    how = ("edited and re-hashed" if recompute_hashes else "edited") + (", verified against an anchor"
-                                                                        if use_anchor else "")
+        hovertext=[_(s) for s in status], hoverinfo="text"))
+    how = _(_HOW[bool(recompute_hashes), bool(use_anchor)])
     fig.update_layout(template=TEMPLATE, height=230, margin={"t": 70, "b": 20},
-                      title=f"record {seq} {how}:<br>{outcome['message']}", title_font={"size": 14},
+                      title=_("record {seq} {how}:<br>{message}").format(seq=seq, how=how,
+                                                                         message=outcome["message"]),
+                      title_font={"size": 14},
                       xaxis={"visible": False, "range": [-0.7, len(status) - 0.3]},
                       yaxis={"visible": False, "range": [-1, 1]}, showlegend=False)
     return fig
@@ -203,10 +214,10 @@ def tampering_explorer(log: audit.AuditLog | None = None, *, seq: int = 2) -> Ex
                        details={"dataset": "demo", "purpose": "demo"})
     last = len(log.records()) - 1
     controls = {
-        "seq": slider(w.IntSlider, "record the forger edits", value=min(seq, last), min=0, max=last),
-        "recompute_hashes": w.Checkbox(description="forger recomputes the hashes", value=False, indent=False,
-                                       layout={"width": "260px"}),
-        "use_anchor": w.Checkbox(description="verify against an anchor", value=False, indent=False,
+        "seq": slider(w.IntSlider, _("record the forger edits"), value=min(seq, last), min=0, max=last),
+        "recompute_hashes": w.Checkbox(description=_("forger recomputes the hashes"), value=False,
+                                       indent=False, layout={"width": "260px"}),
+        "use_anchor": w.Checkbox(description=_("verify against an anchor"), value=False, indent=False,
                                  layout={"width": "220px"}),
     }
 

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 
 from leptonkit import accounting, datasets, dp, fl, models, pipeline
 from leptonkit.exercises import NotYet, exactly, exercise
+from leptonkit.i18n import N_, _
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider, slider
 
@@ -156,59 +157,83 @@ def _pilot() -> tuple[list, list]:
 
 @exercise(
     "11.1",
-    hint="Three messages: Riverside blinds its list, Hills answers with Riverside's items blinded "
-    "again and its own blinded once, Riverside counts. Look at psi.PSIParty's three "
-    "methods: blind, respond, count — each side calls them on its own object.",
+    hint=N_(
+        "Three messages: Riverside blinds its list, Hills answers with Riverside's items blinded "
+        "again and its own blinded once, Riverside counts. Look at psi.PSIParty's three "
+        "methods: blind, respond, count — each side calls them on its own object."
+    ),
 )
 def _psi_by_hand(answer: Any) -> bool:
     a, b = _pilot()
     return exactly(
         answer,
         len(set(a) & set(b)),
-        "{} is not the number of customers the two banks share in the pilot region.",
+        _("{} is not the number of customers the two banks share in the pilot region."),
     )
 
 
 @exercise(
     "11.2",
-    hint="Call lesson.regional_default_rates(frame, epsilon=..., accountant=...) with a fresh "
-    "PrivacyAccountant whose budget is 0.5: inside its parallel block the eight regions "
-    "cost 0.5 together, not 8 × 0.5. Answer the accountant.",
+    hint=N_(
+        "Call lesson.regional_default_rates(frame, epsilon=..., accountant=...) with a fresh "
+        "PrivacyAccountant whose budget is 0.5: inside its parallel block the eight regions "
+        "cost 0.5 together, not 8 × 0.5. Answer the accountant."
+    ),
 )
 def _regional_release(answer: Any) -> bool:
     if not isinstance(answer, accounting.PrivacyAccountant):
-        raise NotYet(f"answer the PrivacyAccountant that booked the release, not {type(answer).__name__}.")
+        raise NotYet(
+            _("answer the PrivacyAccountant that booked the release, not {kind}.").format(
+                kind=type(answer).__name__
+            )
+        )
     labels = [s.label for s in answer.history]
     if sorted(labels) != sorted(f"default rate, {r}" for r in datasets.REGIONS):
         raise NotYet(
-            f"the ledger should hold one spend per region ({len(datasets.REGIONS)}), it holds "
-            f"{len(labels)}: {labels[:3]}…"
+            _("the ledger should hold one spend per region ({regions}), it holds {n}: {first}…").format(
+                regions=len(datasets.REGIONS), n=len(labels), first=labels[:3]
+            )
         )
     if answer.epsilon > RELEASE_EPSILON + 1e-9:
-        raise NotYet(f"give the accountant a budget of {RELEASE_EPSILON}: the whole table must fit in it.")
+        raise NotYet(
+            _("give the accountant a budget of {budget}: the whole table must fit in it.").format(
+                budget=RELEASE_EPSILON
+            )
+        )
     spent = answer.spent[0]
     if spent > RELEASE_EPSILON + 1e-6:
-        raise NotYet(f"the ledger charged ε = {spent:.3g}: book the releases as parallel (disjoint regions).")
+        raise NotYet(
+            _("the ledger charged ε = {spent:.3g}: book the releases as parallel (disjoint regions).").format(
+                spent=spent
+            )
+        )
     return True
 
 
 @exercise(
     "11.3",
-    hint="Twelve runs compose: with one pipeline at ε per run, the year costs about what one run "
-    "with 12× the rounds costs. Try lesson.plan_year(epsilon_per_run, rounds) for a few "
-    "choices; fewer rounds per run leave more ε for each step.",
+    hint=N_(
+        "Twelve runs compose: with one pipeline at ε per run, the year costs about what one run "
+        "with 12× the rounds costs. Try lesson.plan_year(epsilon_per_run, rounds) for a few "
+        "choices; fewer rounds per run leave more ε for each step."
+    ),
 )
 def _yearly_plan(answer: Any) -> bool:
     if not isinstance(answer, dict) or not {"epsilon_per_run", "rounds"} <= set(answer):
-        raise NotYet("answer a dict {'epsilon_per_run': ..., 'rounds': ...}.")
+        raise NotYet(_("answer a dict {'epsilon_per_run': ..., 'rounds': ...}."))
     year = plan_year(answer["epsilon_per_run"], answer["rounds"])
     if year["yearly_epsilon"] > YEARLY_BUDGET + 1e-6:
         raise NotYet(
-            f"twelve runs compose to ε = {year['yearly_epsilon']:.2f}, over the yearly budget "
-            f"{YEARLY_BUDGET}."
+            _("twelve runs compose to ε = {epsilon:.2f}, over the yearly budget {budget}.").format(
+                epsilon=year["yearly_epsilon"], budget=YEARLY_BUDGET
+            )
         )
     if year["auc"] < YEARLY_AUC:
-        raise NotYet(f"one run reaches AUC {year['auc']:.3f}, below the {YEARLY_AUC} the risk team needs.")
+        raise NotYet(
+            _("one run reaches AUC {auc:.3f}, below the {target} the risk team needs.").format(
+                auc=year["auc"], target=YEARLY_AUC
+            )
+        )
     return True
 
 
@@ -259,8 +284,8 @@ def federation_explorer(
         }
 
     controls = {
-        "banks": slider(w.IntSlider, "banks in the federation", value=banks, min=3, max=4),
-        "epsilon": selection_slider("ε per customer", (0.5, 1.0, 2.0, 4.0, 8.0), near=epsilon),
+        "banks": slider(w.IntSlider, _("banks in the federation"), value=banks, min=3, max=4),
+        "epsilon": selection_slider(_("ε per customer"), (0.5, 1.0, 2.0, 4.0, 8.0), near=epsilon),
     }
     return Explorer(controls, lambda banks, epsilon: run(banks, epsilon), _federation_figure)
 
@@ -268,7 +293,7 @@ def federation_explorer(
 def _federation_figure(result: dict, *, banks: int, epsilon: float) -> go.Figure:
     fig = go.Figure(
         go.Bar(
-            x=["DP-FedAvg AUC"],
+            x=[_("DP-FedAvg AUC")],
             y=[result["auc"]],
             marker_color=GAUSSIAN_COLOUR,
             text=[f"{result['auc']:.3f}"],
@@ -276,18 +301,19 @@ def _federation_figure(result: dict, *, banks: int, epsilon: float) -> go.Figure
         )
     )
     fig.add_bar(
-        x=["ε spent / budget"],
+        x=[_("ε spent / budget")],
         y=[result["epsilon"] / epsilon],
         marker_color=LAPLACE_COLOUR,
-        text=[f"{result['epsilon']:.2f} of {epsilon:g}"],
+        text=[_("{spent:.2f} of {budget:g}").format(spent=result["epsilon"], budget=epsilon)],
         textposition="outside",
     )
     fig.update_layout(
         template=TEMPLATE,
         showlegend=False,
-        yaxis={"range": [0, 1.15], "title": "fraction"},
-        title=f"{banks} banks, {result['rows']} training rows, ε = {epsilon:g}: "
-        f"noise multiplier {result['sigma']:.2f}",
+        yaxis={"range": [0, 1.15], "title": _("fraction")},
+        title=_("{banks} banks, {rows} training rows, ε = {epsilon:g}: noise multiplier {sigma:.2f}").format(
+            banks=banks, rows=result["rows"], epsilon=epsilon, sigma=result["sigma"]
+        ),
         height=360,
     )
     return fig

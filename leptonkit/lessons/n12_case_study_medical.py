@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from leptonkit import accounting, attacks, datasets, dp, fl, masking, models, pipeline
 from leptonkit.exercises import NotYet, exactly, exercise
+from leptonkit.i18n import N_, _
 from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, TEMPLATE
 from leptonkit.widgets import Explorer, selection_slider, slider
 
@@ -132,7 +133,7 @@ def training_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def per_site_auc(model: Any, prepared: pipeline.Prepared) -> pd.DataFrame:
     """AUC per site on the held-out patients, the worst site first."""
-    _, table = pipeline.PrivateTrainingPipeline.evaluate(model, prepared)
+    table = pipeline.PrivateTrainingPipeline.evaluate(model, prepared)[1]
     return table[["party", "rows", "auc"]].rename(columns={"party": "site"}).sort_values("auc")
 
 
@@ -162,7 +163,7 @@ def small_data_runs(epsilon: float | None, *, hospitals: int = 4, alpha: float |
                           local_epochs=20, batch_size=16, lr=0.1, rng=0).model
     else:
         model = pipe.train(parties, accounting.PrivacyAccountant(epsilon, DELTA)).model
-    overall, _ = pipe.evaluate(model, prepared)
+    overall = pipe.evaluate(model, prepared)[0]
     return {"accuracy": overall["accuracy"], "auc": overall["auc"],
             "attack_auc": membership_attack(model, prepared)}
 
@@ -177,42 +178,45 @@ def membership_attack(model: Any, prepared: pipeline.Prepared) -> float:
 # --- exercises -----------------------------------------------------------------------------------
 
 
-@exercise("12.1", hint="Start from lesson.linkage_rate(lesson.deidentify(visits, key=key, **scheme), people, "
-                       "**scheme) for scheme = dict(postcode_digits=3, birth='year'); coarsen one "
-                       "quasi-identifier at a time until k ≥ 5 and the rate is below 1 %.")
+@exercise("12.1", hint=N_("Start from lesson.linkage_rate(lesson.deidentify(visits, key=key, **scheme), "
+                          "people, **scheme) for scheme = dict(postcode_digits=3, birth='year'); coarsen one "
+                          "quasi-identifier at a time until k ≥ 5 and the rate is below 1 %."))
 def _release_scheme(answer: Any) -> bool:
     if not isinstance(answer, dict) or not set(answer) <= {"postcode_digits", "birth", "keep_sex"}:
-        raise NotYet("answer a dict with some of postcode_digits, birth and keep_sex.")
+        raise NotYet(_("answer a dict with some of postcode_digits, birth and keep_sex."))
     people = register(_cohort())
     release = deidentify(_cohort(), key=b"hospital key for the check", **answer)
     rate, k = linkage_rate(release, people, **answer)
     if k < 5:
-        raise NotYet(f"the release is only {k}-anonymous; the network's rule is k ≥ 5.")
+        raise NotYet(_("the release is only {k}-anonymous; the network's rule is k ≥ 5.").format(k=k))
     if rate >= 0.01:
-        raise NotYet(f"the linkage attack still names {rate:.1%} of the patients; the target is below 1 %.")
+        raise NotYet(_("the linkage attack still names {rate:.1%} of the patients; the target is below "
+                       "1 %.").format(rate=rate))
     if answer.get("postcode_digits", 3) < 3 and answer.get("birth", "year") == "decade":
-        raise NotYet("that works, but coarsens more than needed: keep at least three postcode digits or the "
-                     "birth year — the epidemiologists need one of them.")
+        raise NotYet(_("that works, but coarsens more than needed: keep at least three postcode digits or "
+                       "the birth year — the epidemiologists need one of them."))
     return True
 
 
-@exercise("12.2", hint="The Laplace tail is P(|noise| > t) = exp(−εt). Set it to 1 − 0.95 and solve for t, "
-                       "then ask for t ≤ 0.10 · n.")
+@exercise("12.2", hint=N_("The Laplace tail is P(|noise| > t) = exp(−εt). Set it to 1 − 0.95 and solve for "
+                          "t, then ask for t ≤ 0.10 · n."))
 def _feasible_count(answer: Any) -> bool:
-    return exactly(answer, feasible_count(COUNT_EPSILON), "{} is not the smallest count that meets it.")
+    return exactly(answer, feasible_count(COUNT_EPSILON), _("{} is not the smallest count that meets it."))
 
 
-@exercise("12.3", hint="lesson.design_run(epsilon, rounds) trains the patient-level pipeline and returns the "
-                       "worst site's AUC; with ε ≤ 1 fixed, more rounds mean more noise per step.")
+@exercise("12.3", hint=N_("lesson.design_run(epsilon, rounds) trains the patient-level pipeline and returns "
+                          "the worst site's AUC; with ε ≤ 1 fixed, more rounds mean more noise per step."))
 def _design(answer: Any) -> bool:
     if not isinstance(answer, dict) or not {"epsilon", "rounds"} <= set(answer):
-        raise NotYet("answer a dict {'epsilon': ..., 'rounds': ...}.")
+        raise NotYet(_("answer a dict {'epsilon': ..., 'rounds': ...}."))
     eps, rounds = float(answer["epsilon"]), int(answer["rounds"])
     if eps > DESIGN_EPSILON:
-        raise NotYet(f"ε = {eps:g} is over the network's budget of {DESIGN_EPSILON:g} per patient.")
+        raise NotYet(_("ε = {eps:g} is over the network's budget of {budget:g} per patient.").format(
+            eps=eps, budget=DESIGN_EPSILON))
     worst = design_run(eps, rounds)["worst_site_auc"]
     if worst < WORST_SITE_AUC:
-        raise NotYet(f"the worst site reaches AUC {worst:.3f}; it must reach {WORST_SITE_AUC}.")
+        raise NotYet(_("the worst site reaches AUC {worst:.3f}; it must reach {target}.").format(
+            worst=worst, target=WORST_SITE_AUC))
     return True
 
 
@@ -235,9 +239,9 @@ def design_run(epsilon: float, rounds: int) -> dict[str, float]:
 def hospital_explorer(*, hospitals: int = 4, alpha: float = 1.0, epsilon: float = 1.0) -> Explorer:
     """Hospitals, label skew α and ε → test accuracy and membership-attack AUC on the 569 real patients
     (each setting trains once, then it is remembered; ε = ∞ means no DP)."""
-    controls = {"hospitals": slider(w.IntSlider, "hospitals", value=hospitals, min=3, max=4),
-                "alpha": selection_slider("label skew α", (1.0, 3.0, 10.0), near=alpha),
-                "epsilon": selection_slider("ε per patient", (0.5, 1.0, 4.0, math.inf), near=epsilon)}
+    controls = {"hospitals": slider(w.IntSlider, _("hospitals"), value=hospitals, min=3, max=4),
+                "alpha": selection_slider(_("label skew α"), (1.0, 3.0, 10.0), near=alpha),
+                "epsilon": selection_slider(_("ε per patient"), (0.5, 1.0, 4.0, math.inf), near=epsilon)}
 
     def compute(hospitals: int, alpha: float, epsilon: float) -> dict:
         return small_data_runs(None if math.isinf(epsilon) else epsilon, hospitals=hospitals, alpha=alpha)
@@ -246,15 +250,16 @@ def hospital_explorer(*, hospitals: int = 4, alpha: float = 1.0, epsilon: float 
 
 
 def _hospital_figure(result: dict, *, hospitals: int, alpha: float, epsilon: float) -> go.Figure:
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("test accuracy", "membership attack AUC"))
-    fig.add_bar(x=["model"], y=[result["accuracy"]], marker_color=GAUSSIAN_COLOUR,
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_("test accuracy"), _("membership attack AUC")))
+    fig.add_bar(x=[_("model")], y=[result["accuracy"]], marker_color=GAUSSIAN_COLOUR,
                 text=[f"{result['accuracy']:.3f}"], textposition="outside", row=1, col=1)
-    fig.add_bar(x=["attack"], y=[result["attack_auc"]], marker_color=LAPLACE_COLOUR,
+    fig.add_bar(x=[_("attack")], y=[result["attack_auc"]], marker_color=LAPLACE_COLOUR,
                 text=[f"{result['attack_auc']:.3f}"], textposition="outside", row=1, col=2)
     fig.add_hline(y=0.5, line_dash="dash", row=1, col=2)
-    label = "no DP" if math.isinf(epsilon) else f"ε = {epsilon:g}"
+    label = _("no DP") if math.isinf(epsilon) else f"ε = {epsilon:g}"
     fig.update_layout(template=TEMPLATE, showlegend=False, height=360,
-                      title=f"{hospitals} hospitals, α = {alpha:g}, {label}")
+                      title=_("{hospitals} hospitals, α = {alpha:g}, {label}").format(
+                          hospitals=hospitals, alpha=alpha, label=label))
     fig.update_yaxes(range=[0, 1.15])
     return fig
 

@@ -39,12 +39,14 @@ from leptonkit import (
     models,
     mpc,
     pipeline,
+    privacy_audit,
     psi,
+    text,
     zkp,
 )
 
 MODULES = ("crypto", "he", "dp", "accounting", "dpsgd", "fl", "mpc", "zkp", "masking", "compress", "audit",
-           "attacks", "datasets", "models", "psi", "pipeline")
+           "attacks", "datasets", "models", "psi", "pipeline", "text", "privacy_audit")
 NAMED_ERRORS = (errors.IntegrityError, errors.PrivacyBudgetExceeded, errors.InsufficientShares)
 
 # Public names that are not fuzzed here, and why (each is tested elsewhere).
@@ -70,6 +72,10 @@ EXEMPT = {
     "psi.PSIResult": "a record intersection_cardinality returns",
     "pipeline.Prepared": "a record preprocess returns",
     "pipeline.PipelineReport": "a record run returns; tests/test_pipeline.py checks it against the ledger",
+    "privacy_audit.AuditResult": "a record one_run_audit returns",
+    "privacy_audit.StackedModels": "a record train_models returns; its logits and model are tested in "
+                                   "tests/test_privacy_audit.py",
+    "text.pretrained_embeddings": "needs the optional sentence-transformers and a saved encoder; tests/test_text.py",
 }
 
 BAD = [None, float("nan"), float("inf"), -float("inf"), -1, 0, 10**400, 1e308, "x", b"x", [], [[1, [2]]], {},
@@ -107,7 +113,14 @@ def _world() -> dict:
         "updates": np.random.default_rng(0).normal(size=(5, 3)),
         "checkpoint": audit.sign_head(log, signing),
         "credit": datasets.load_credit(600, rng=0).drop(columns=["customer", "bank"]),
+        **_text_world(),
     }
+
+
+def _text_world() -> dict:
+    vocabulary = text.build_vocabulary(["my code is 0 1 2 3 4 5 6 7 8 9", "my card"], min_count=1)
+    return {"vocabulary": vocabulary, "lm": text.NextTokenModel(len(vocabulary), dim=4, hidden=8),
+            "sequences": vocabulary.encode(["my code is 12", "my card", "my code 3"], max_length=6, bos_eos=True)}
 
 
 @functools.cache
@@ -363,6 +376,23 @@ def _calls(w: dict) -> dict:
             "steps": 2, "rng": 0}),
         "attacks.linkage_attack": (attacks.linkage_attack, {"released": w["patients"], "register": w["register"],
                                                             "quasi_identifiers": ["postcode", "birth_date", "sex"]}),
+        "attacks.lira": (attacks.lira, {"target": np.zeros(3), "shadows": np.arange(12.0).reshape(4, 3),
+                                        "shadow_in": np.array([[True, False, True]] * 2 + [[False, True, False]] * 2),
+                                        "online": True}),
+        "attacks.logit_confidence": (attacks.logit_confidence, {"logits": np.zeros((2, 3)), "y": np.array([0, 2])}),
+        "attacks.tpr_at_fpr": (attacks.tpr_at_fpr, {"scores": np.arange(4.0), "is_member": np.array(
+            [False, True, False, True]), "fpr": 0.5}),
+        "privacy_audit.inclusion": (privacy_audit.inclusion, {"n_models": 2, "n_records": 5, "rng": 0}),
+        "privacy_audit.train_models": (privacy_audit.train_models, {
+            "model": models.mlp(64, 10, hidden=4), "X": X[:6], "y": y[:6], "included": np.ones((2, 6), dtype=bool),
+            "epochs": 1, "lr": 0.5, "batch_size": 4, "noise_multiplier": 1.0, "sample_rate": 0.5,
+            "max_grad_norm": 1.0, "ema": 0.0, "rng": 0}),
+        "privacy_audit.p_value": (privacy_audit.p_value, {"m": 10, "r": 4, "v": 3, "epsilon": 1.0, "delta": 1e-5}),
+        "privacy_audit.epsilon_lower_bound": (privacy_audit.epsilon_lower_bound, {
+            "m": 10, "r": 4, "v": 4, "delta": 0.0, "confidence": 0.95}),
+        "privacy_audit.one_run_audit": (privacy_audit.one_run_audit, {
+            "scores": np.arange(6.0), "included": np.array([False, False, False, True, True, True]),
+            "delta": 0.0, "confidence": 0.95, "guesses": 2}),
         "attacks.membership_inference_auc": (attacks.membership_inference_auc, {
             "model": model, "X_members": X[:10], "y_members": y[:10], "X_nonmembers": X[10:20],
             "y_nonmembers": y[10:20]}),
@@ -380,12 +410,38 @@ def _calls(w: dict) -> dict:
         "datasets.town_register": (datasets.town_register, {"n": 20, "rng": 0}),
         "datasets.load_credit": (datasets.load_credit, {"n": 200, "shared": 0.1, "missing": 0.03, "rng": 0}),
         "datasets.load_diagnosis": (datasets.load_diagnosis, {"source": "cohort", "n": 200, "rng": 0}),
+        "datasets.support_messages": (datasets.support_messages, {
+            "n": 30, "language": "en", "canary": "my code is 123456", "canary_repeats": 2, "typo_rate": 0.03,
+            "test_fraction": 0.2, "rng": 0}),
         # psi
         "psi.hash_to_group": (psi.hash_to_group, {"item": "K0000001"}),
         "psi.PSIParty": (psi.PSIParty, {"items": ["a", "b"]}),
         "psi.intersection_cardinality": (psi.intersection_cardinality, {"alice_items": ["a", "b"],
                                                                         "bob_items": ["b", "c"]}),
         "psi.PSIParty.count": (psi.PSIParty(["a"]).count, {"double_blinded": [4], "their_blinded": [4]}),
+        # text
+        "text.tokenize": (text.tokenize, {"text": "my code is 42"}),
+        "text.Vocabulary": (text.Vocabulary, {"tokens": [*text.SPECIAL_TOKENS, "card"]}),
+        "text.Vocabulary.encode": (w["vocabulary"].encode, {"texts": ["my card 12"], "max_length": 8,
+                                                           "bos_eos": True}),
+        "text.build_vocabulary": (text.build_vocabulary, {"texts": ["my card", "my code 12"], "min_count": 1,
+                                                          "max_size": 100}),
+        "text.bag_classifier": (text.bag_classifier, {"vocab_size": 20, "n_classes": 3, "dim": 4, "seed": 0}),
+        "text.NextTokenModel": (text.NextTokenModel, {"vocab_size": 20, "context": 3, "dim": 4, "hidden": 8,
+                                                      "seed": 0}),
+        "text.clipped_message_gradients": (text.clipped_message_gradients, {
+            "model": w["lm"], "sequences": w["sequences"], "max_grad_norm": 1.0}),
+        "text.sequence_log_perplexity": (text.sequence_log_perplexity, {"model": w["lm"],
+                                                                        "sequences": w["sequences"]}),
+        "text.train_language_model": (text.train_language_model, {
+            "model": w["lm"], "sequences": w["sequences"], "noise_multiplier": 1.0, "target_epsilon": None,
+            "delta": 1e-5, "epochs": 1, "batch_size": 2, "max_grad_norm": 1.0, "lr": 0.01, "rng": 0,
+            "accountant": accounting.PrivacyAccountant(1e9, 1e-3), "label": "lm"}),
+        "text.exposure": (text.exposure, {"model": w["lm"], "vocabulary": w["vocabulary"], "prefix": "my code",
+                                          "secret": "12"}),
+        "text.redact_identifiers": (text.redact_identifiers, {
+            "frame": datasets.support_messages(20, rng=0), "key": w["key"], "text": "text", "person": "customer",
+            "identifiers": ["name", "phone"]}),
         # pipeline
         "pipeline.PrivateTrainingPipeline": (pipeline.PrivateTrainingPipeline, {
             "n_parties": 3, "target_epsilon": 1.0, "delta": 1e-5, "privacy_unit": "record", "noise": "distributed",
@@ -412,7 +468,8 @@ def _public_names() -> list[str]:
 FUZZED = [name for name in _public_names() if name not in EXEMPT] + [
     "accounting.PrivacyAccountant.spend", "accounting.PrivacyCost.gaussian",
     "accounting.PrivacyCost.discrete_laplace", "accounting.PrivacyCost.from_record", "audit.AuditLog.append",
-    "audit.Checkpoint.from_json", "psi.PSIParty.count", "pipeline.PrivateTrainingPipeline.preprocess"]
+    "audit.Checkpoint.from_json", "psi.PSIParty.count", "pipeline.PrivateTrainingPipeline.preprocess",
+    "text.Vocabulary.encode"]
 
 
 def test_every_public_function_is_fuzzed_or_exempt_with_a_reason():
