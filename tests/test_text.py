@@ -276,8 +276,12 @@ def test_pretrained_embeddings_load_a_tiny_saved_encoder_and_a_dp_head_trains_on
     torch.manual_seed(0)
     transformers.BertModel(config).save_pretrained(tmp_path / "hf")
     transformers.BertTokenizer(str(tmp_path / "hf" / "vocab.txt")).save_pretrained(tmp_path / "hf")
-    encoder = st.SentenceTransformer(modules=[st.models.Transformer(str(tmp_path / "hf")),
-                                              st.models.Pooling(16, pooling_mode="mean")], device="cpu")
+    try:   # sentence-transformers ≥ 6 (the older sentence_transformers.models is deprecated there)
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    except ImportError:
+        from sentence_transformers.models import Pooling, Transformer
+    encoder = st.SentenceTransformer(modules=[Transformer(str(tmp_path / "hf")),
+                                              Pooling(16, pooling_mode="mean")], device="cpu")
     encoder.save(str(tmp_path / "encoder"))
     features = text.pretrained_embeddings(tmp_path / "encoder", ["w1 w2 w3", "w4 w5", "w1 w2 w3"] * 20)
     assert features.shape == (60, 16) and features.dtype == np.float32

@@ -20,15 +20,23 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from leptonkit import accounting, datasets, dpsgd, models, text
+from leptonkit import accounting, datasets, dpsgd, models, privacy_audit, text
 from leptonkit.exercises import NotYet, close_to, exercise
 from leptonkit.i18n import N_, _
 from leptonkit.lessons.n02_laplace_vs_gaussian import staged
-from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
+from leptonkit.plots import (
+    GAUSSIAN_COLOUR,
+    HIGHLIGHT_COLOUR,
+    LAPLACE_COLOUR,
+    NEUTRAL_COLOUR,
+    finish,
+    reference_line,
+)
 from leptonkit.widgets import Explorer, selection_slider
 
-__all__ = ["CANARIES", "CLASSIFIER", "DELTA", "EPSILONS", "EXPLORERS", "LANGUAGE_MODEL", "NOISE", "PREFIX",
-           "REPEATS", "SECRETS", "chats", "classifier_data", "classifier_run", "composed_epsilon",
+__all__ = ["AUDIT_CANARIES", "CANARIES", "CANARY_WORDS", "CLASSIFIER", "DELTA", "EPSILONS", "EXPLORERS",
+           "LANGUAGE_MODEL", "NOISE", "PREFIX", "REPEATS", "SECRETS", "chats", "classifier_audit",
+           "classifier_data", "classifier_run", "composed_epsilon",
            "explorer_grid", "greedy_digits", "language_model_data", "language_model_run", "model_card",
            "text_explorer", "train_classifier", "train_language_model"]
 
@@ -116,6 +124,45 @@ def classifier_run(epsilon: float) -> dict[str, float]:
         return {"accuracy": accuracy, "epsilon": math.inf}
     return {"accuracy": accuracy, "epsilon": run.epsilon, "noise_multiplier": run.noise_multiplier,
             "sample_rate": run.sample_rate, "steps": run.steps}
+
+
+AUDIT_CANARIES = 100   # the one-run audit's canaries: chats of random words with a random category
+CANARY_WORDS = 12
+
+
+@functools.cache
+def classifier_audit(epsilon: float) -> dict[str, Any]:
+    """Steinke et al.'s one-run audit of the complaint classifier at ``epsilon`` (∞: ordinary training).
+
+    The canaries are :data:`AUDIT_CANARIES` chats of :data:`CANARY_WORDS` words drawn at random from
+    the vocabulary, each with a random category (so a model gets one right only by remembering
+    it), each added to the training chats by a fair coin (``privacy_audit.inclusion``, rng=14). One
+    run is trained as
+    :func:`train_classifier` trains it, with the same σ (so its ε, reported by the accountant,
+    shifts a little with the extra chats); the auditor's score is minus the model's loss on each
+    canary's category. Returns the run's ε and the :class:`~leptonkit.privacy_audit.AuditResult`.
+    """
+    data = classifier_data()
+    n_classes, vocabulary = len(datasets.INTENTS), data["vocabulary"]
+    g = np.random.default_rng(13)
+    words = np.arange(len(text.SPECIAL_TOKENS), len(vocabulary))
+    canaries = np.zeros((AUDIT_CANARIES, data["X_train"].shape[1]), dtype=np.int64)   # PAD after the words
+    canaries[:, :CANARY_WORDS] = g.choice(words, size=(AUDIT_CANARIES, CANARY_WORDS))
+    wrong = g.integers(0, n_classes, AUDIT_CANARIES)
+    included = privacy_audit.inclusion(1, AUDIT_CANARIES, rng=14)[0]
+    X = np.concatenate([data["X_train"], canaries[included]])
+    y = np.concatenate([data["y_train"], wrong[included]])
+    model = text.bag_classifier(len(data["vocabulary"]), n_classes, seed=0)
+    if math.isinf(epsilon):
+        trained = models.train_non_private(model, X, y, epochs=30, batch_size=32, lr=0.5, rng=0)
+        spent = math.inf
+    else:
+        run = dpsgd.train(model, X, y, **_noise("classifier", epsilon), delta=DELTA, rng=0, **CLASSIFIER)
+        trained, spent = run.model, run.epsilon
+    with torch.no_grad():
+        losses = torch.nn.functional.cross_entropy(trained(torch.as_tensor(canaries)), torch.as_tensor(wrong),
+                                                   reduction="none").numpy()
+    return {"epsilon": spent, "audit": privacy_audit.one_run_audit(-losses, included, delta=DELTA)}
 
 
 @functools.cache
@@ -283,25 +330,24 @@ def text_figure(grid: Mapping[str, Any], *, epsilon: float, repeats: int) -> go.
               _("autocomplete model: exposure of the secrets (bits)"))
     fig = make_subplots(rows=1, cols=2, subplot_titles=titles)
     fig.add_trace(go.Bar(x=names, y=grid["accuracy"], showlegend=False,
-                         marker_color=[LAPLACE_COLOUR if k == i else "#c7c7c7" for k in range(len(eps))],
+                         marker_color=[LAPLACE_COLOUR if k == i else NEUTRAL_COLOUR for k in range(len(eps))],
                          text=[f"{a:.3f}" for a in grid["accuracy"]], textposition="outside"), 1, 1)
-    shades = ("#9ecae1", "#4292c6", "#08519c", "#d62728")
+    shades = ("#9ecae1", "#4292c6", "#08519c", GAUSSIAN_COLOUR)   # ε: light to dark blue; no DP: vermillion
     for k in range(len(eps)):
         line = {"color": shades[k % len(shades)], "width": 4 if k == i else 1.5}
         fig.add_trace(go.Scatter(x=reps, y=grid["exposure"][k], name=names[k], mode="lines+markers",
                                  line=line), 1, 2)
     fig.add_trace(go.Scatter(x=[repeats], y=[grid["exposure"][i, j]], mode="markers", showlegend=False,
-                             marker={"size": 14, "color": GAUSSIAN_COLOUR}), 1, 2)
-    fig.add_hline(y=grid["max_exposure"], line_dash="dot", row=1, col=2,
-                  annotation_text=_("ranked first of 10⁶"), annotation_position="bottom right")
+                             marker={"size": 14, "color": HIGHLIGHT_COLOUR}), 1, 2)
+    reference_line(fig, grid["max_exposure"], _("ranked first of 10⁶"), position="top left", row=1, col=2,
+                   colour="black")
     fig.update_xaxes(type="log", tickvals=reps, title_text=_("chats the secret is in"), row=1, col=2)
     fig.update_yaxes(range=[0, 1.1], row=1, col=1)
     fig.update_yaxes(range=[0, grid["max_exposure"] + 1.5], row=1, col=2)
-    fig.update_layout(template=TEMPLATE, height=420, legend=LEGEND_BELOW, margin={"t": 70, "b": 90},
-                      title=_("{label}: accuracy {a:.1%}; a secret in {r} chats exposed by {x:.1f} "
-                              "bits").format(label=_label(epsilon), a=grid["accuracy"][i], r=repeats,
-                                             x=grid["exposure"][i, j]))
-    return fig
+    return finish(fig, height=420, legend=True, margin={"t": 70},
+                  title=_("{label}: accuracy {a:.1%}; a secret in {r} chats exposed by {x:.1f} "
+                          "bits").format(label=_label(epsilon), a=grid["accuracy"][i], r=repeats,
+                                         x=grid["exposure"][i, j]))
 
 
 def text_explorer(grid: Mapping[str, Any] | None = None, *, epsilon: float = 4.0,
