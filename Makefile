@@ -17,7 +17,7 @@ help: ## list the targets
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,scale,present]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,scale,present,text]'
 	@touch $@
 
 lab: $(STAMP) ## open JupyterLab on notebooks/00_welcome.ipynb (loopback only, token on)
