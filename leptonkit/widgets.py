@@ -18,10 +18,13 @@ from typing import Any
 import ipywidgets as w
 import plotly.graph_objects as go
 
-__all__ = ["Explorer", "selection_slider", "slider"]
+__all__ = ["DESCRIPTION_WIDTH", "Explorer", "selection_slider", "slider"]
 
-_SLIDER_LAYOUT = {"width": "420px"}
-_SLIDER_STYLE = {"description_width": "160px"}
+# A description wider than DESCRIPTION_WIDTH is cut off with "…": tests/test_figures.py measures every
+# explorer's descriptions, in English and Chinese, in the browser's font.
+DESCRIPTION_WIDTH = "190px"
+_SLIDER_LAYOUT = {"width": "450px"}
+_SLIDER_STYLE = {"description_width": DESCRIPTION_WIDTH}
 
 
 class Explorer:

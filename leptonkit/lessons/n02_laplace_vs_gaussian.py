@@ -23,7 +23,7 @@ from leptonkit import dp
 from leptonkit._checks import check_int, check_real
 from leptonkit.exercises import NotYet, close_to, exercise, unchecked
 from leptonkit.i18n import N_, _
-from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
+from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, NEUTRAL_COLOUR, finish, number, reference_line
 from leptonkit.widgets import Explorer, slider
 
 __all__ = ["EXPLORERS", "MAX_POINTS", "attack_success", "compare_mechanisms", "gaussian_privacy_loss",
@@ -237,15 +237,13 @@ def mechanism_comparison(result: dict, *, epsilon: float, delta: float, sensitiv
         p = result[f"{key}_guess_probability"]
         fig.add_trace(go.Bar(x=[_(_MECHANISM_NAMES[key])], y=[p], marker_color=colour, showlegend=False,
                              texttemplate="%{y:.1%}", textposition="outside"), row=1, col=3)
-    fig.add_hline(y=0.5, line={"dash": "dot", "color": "grey"}, annotation_text=_("coin flip"),
-                  row=1, col=3)
+    reference_line(fig, 0.5, _("coin flip"), position="middle outside", row=1, col=3)
     fig.update_yaxes(range=[0.45, 1.05], tickformat=".0%", row=1, col=3)
     fig.update_xaxes(title_text=_("noise"), row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
-    fig.update_layout(template=TEMPLATE, height=430, barmode="group", margin={"t": 90, "b": 110},
-                      title=f"ε = {epsilon:.3g}, δ = {delta:.0e}, Δ = {sensitivity:.3g}",
-                      legend=LEGEND_BELOW)
-    return fig
+    fig.update_layout(barmode="group")
+    return finish(fig, height=430, legend=True, margin={"t": 90, "r": 80},
+                  title=f"ε = {number(epsilon)}, δ = {number(delta)}, Δ = {number(sensitivity)}")
 
 
 def samples_against_density(samples: np.ndarray, x: np.ndarray, density: np.ndarray, *,
@@ -253,12 +251,11 @@ def samples_against_density(samples: np.ndarray, x: np.ndarray, density: np.ndar
     """A histogram of samples (as a density) under the curve they should follow."""
     fig = go.Figure()
     fig.add_trace(go.Histogram(x=samples, histnorm="probability density", name=_("samples"),
-                               marker_color="lightgrey", xbins={"size": (x[-1] - x[0]) / 80}))
+                               marker_color=NEUTRAL_COLOUR, xbins={"size": (x[-1] - x[0]) / 80}))
     fig.add_trace(go.Scatter(x=x, y=density, name=_("the distribution promised"),
                              line={"color": LAPLACE_COLOUR, "width": 2.5}))
-    fig.update_layout(template=TEMPLATE, height=360, title=title, xaxis_title=_("noise"),
-                      margin={"t": 50, "b": 110}, legend=LEGEND_BELOW)
-    return fig
+    fig.update_layout(xaxis_title=_("noise"))
+    return finish(fig, height=360, title=title, legend=True, margin={"t": 50})
 
 
 def noise_per_coordinate(result: dict) -> go.Figure:
@@ -270,11 +267,10 @@ def noise_per_coordinate(result: dict) -> go.Figure:
     for key, colour in (("laplace", LAPLACE_COLOUR), ("gaussian", GAUSSIAN_COLOUR)):
         fig.add_trace(go.Scatter(x=result["dimensions"], y=result[key], name=_(_MECHANISM_NAMES[key]),
                                  line={"color": colour, "width": 2.5}))
-    fig.update_layout(template=TEMPLATE, height=420, margin={"t": 50, "b": 110},
-                      title=_("one person changes each of d counts by one: noise per count"),
-                      xaxis={"type": "log", "title": _("d, counts released together"), "dtick": 1},
+    fig.update_layout(xaxis={"type": "log", "title": _("d, counts released together")},
                       yaxis={"type": "log", "title": _("noise standard deviation")})
-    return fig
+    return finish(fig, height=420, legend=True, margin={"t": 50},
+                  title=_("one person changes each of d counts by one: noise per count"))
 
 
 def attack_success(labels: list[str], rates: list[float], bounds: list[float], *,
@@ -285,11 +281,9 @@ def attack_success(labels: list[str], rates: list[float], bounds: list[float], *
                          marker_color=GAUSSIAN_COLOUR, texttemplate="%{y:.1%}", textposition="outside"))
     fig.add_trace(go.Scatter(x=labels, y=bounds, name=_("most that ε allows"), mode="markers+lines",
                              line={"color": "black", "dash": "dot"}))
-    fig.add_hline(y=0.5, line={"dash": "dot", "color": "grey"}, annotation_text=_("coin flip"))
-    fig.update_layout(template=TEMPLATE, height=380, title=title, margin={"t": 50, "b": 110},
-                      yaxis={"range": [0.4, 1.08], "tickformat": ".0%"},
-                      legend=LEGEND_BELOW)
-    return fig
+    reference_line(fig, 0.5, _("coin flip"), position="middle outside")
+    fig.update_layout(yaxis={"range": [0.4, 1.08], "tickformat": ".0%"})
+    return finish(fig, height=380, title=title, legend=True, margin={"t": 50, "r": 80})
 
 
 def privacy_loss_figure(result: dict) -> go.Figure:
@@ -298,21 +292,20 @@ def privacy_loss_figure(result: dict) -> go.Figure:
     beyond = result["loss"] > eps
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=result["loss"], y=result["density"], name=_("density of the privacy loss L"),
-                             line={"color": "grey", "width": 2}))
+                             line={"color": "#777777", "width": 2}))
     fig.add_trace(go.Scatter(x=result["loss"][beyond], y=result["density"][beyond], fill="tozeroy",
                              name=_("P[L > ε] = {p:.2e} (probabilistic DP)").format(
                                  p=result["tail_probability"]),
-                             line={"color": LAPLACE_COLOUR, "width": 0}, fillcolor="rgba(31,119,180,0.3)"))
+                             line={"color": LAPLACE_COLOUR, "width": 0}, fillcolor="rgba(0,114,178,0.3)"))
     fig.add_trace(go.Scatter(x=result["loss"][beyond], y=result["weighted_density"][beyond], fill="tozeroy",
                              name=f"δ(ε) = E[(1 − e^(ε−L))₊] = {result['delta']:.2e}",
-                             line={"color": GAUSSIAN_COLOUR, "width": 0}, fillcolor="rgba(214,39,40,0.6)"))
-    fig.add_vline(x=eps, line={"dash": "dot", "color": "black"}, annotation_text=f"ε = {eps:g}")
-    fig.update_layout(template=TEMPLATE, height=380, margin={"t": 50, "b": 110}, legend=LEGEND_BELOW,
-                      title=_("Gaussian mechanism, noise multiplier z = {z:.3g}").format(
-                          z=result["noise_multiplier"]),
-                      xaxis_title=_("privacy loss L = ln(p(o) / p′(o))"), yaxis={"type": "log",
-                                                                               "range": [-8, 0.5]})
-    return fig
+                             line={"color": GAUSSIAN_COLOUR, "width": 0}, fillcolor="rgba(213,94,0,0.6)"))
+    reference_line(fig, eps, f"ε = {number(eps)}", axis="x", position="top right", colour="black")
+    fig.update_layout(xaxis_title=_("privacy loss L = ln(p(o) / p′(o))"), yaxis={"type": "log",
+                                                                                "range": [-8, 0.5]})
+    return finish(fig, height=380, legend=True, margin={"t": 50},
+                  title=_("Gaussian mechanism, noise multiplier z = {z:.3g}").format(
+                      z=result["noise_multiplier"]))
 
 
 # --- explorer: Laplace against Gaussian -------------------------------------------------------

@@ -23,7 +23,7 @@ from leptonkit.errors import PrivacyBudgetExceeded
 from leptonkit.exercises import NotYet, close_to, exactly, exercise, just_enough
 from leptonkit.i18n import N_, _
 from leptonkit.lessons.n02_laplace_vs_gaussian import staged
-from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
+from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, NEUTRAL_COLOUR, finish
 from leptonkit.widgets import Explorer, slider
 
 __all__ = ["COMPOSITION_K_MAX", "EXPLORERS", "JOURNALIST_AGES", "JOURNALIST_THRESHOLD", "YEAR_TARGET",
@@ -258,7 +258,8 @@ def composition(curves: dict, *, k: int, epsilon: float) -> go.Figure:
     ``curves`` is :func:`leptonkit.accounting.composition_curves`.
     """
     fig = go.Figure()
-    styles = {"basic": (_("basic: kε"), "grey"), "advanced": (_("advanced (DRV 2010)"), LAPLACE_COLOUR),
+    styles = {"basic": (_("basic: kε"), NEUTRAL_COLOUR),
+              "advanced": (_("advanced (DRV 2010)"), LAPLACE_COLOUR),
               "rdp": (_("RDP (Opacus)"), GAUSSIAN_COLOUR), "exact": (_("exact (GDP)"), "black")}
     i = int(np.argmin(np.abs(curves["k"] - k)))
     for key, (name, colour) in styles.items():
@@ -269,12 +270,11 @@ def composition(curves: dict, *, k: int, epsilon: float) -> go.Figure:
                              mode="markers", marker={"size": 11, "color": [c for _n, c in styles.values()]},
                              showlegend=False))
     totals = ", ".join(f"{_(_ACCOUNTINGS[key])} {curves[key][i]:.3g}" for key in styles)
-    fig.update_layout(template=TEMPLATE, height=420, margin={"t": 50, "b": 110},
-                      title=_("{k} queries at ε = {epsilon:.3g} each → total ε: {totals}").format(
-                          k=curves["k"][i], epsilon=epsilon, totals=totals),
-                      xaxis={"type": "log", "title": _("number of queries k"), "dtick": 1},
-                      yaxis={"type": "log", "title": _("total ε")}, legend=LEGEND_BELOW)
-    return fig
+    fig.update_layout(xaxis={"type": "log", "title": _("number of queries k")},
+                      yaxis={"type": "log", "title": _("total ε")})
+    return finish(fig, height=420, legend=True, margin={"t": 50},
+                  title=_("{k} queries at ε = {epsilon:.3g} each → total ε: {totals}").format(
+                      k=curves["k"][i], epsilon=epsilon, totals=totals))
 
 
 def composition_explorer(epsilon: float = 0.1, k: int = 100) -> Explorer:

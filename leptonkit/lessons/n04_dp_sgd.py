@@ -22,7 +22,7 @@ from leptonkit import accounting, attacks, datasets, dpsgd, models, privacy_audi
 from leptonkit.exercises import NotYet, close_to, exactly, exercise
 from leptonkit.i18n import N_, _
 from leptonkit.lessons.n02_laplace_vs_gaussian import staged
-from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
+from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, PALETTE, finish, number, reference_line
 from leptonkit.widgets import Explorer, selection_slider
 
 __all__ = ["ATTACK_FPR", "AUDIT_EPSILONS", "EXPLORERS", "FPRS", "MEMBERS", "N_CANARIES", "N_MODELS", "POOL",
@@ -252,7 +252,7 @@ def measured_privacy(epsilons: tuple[float, ...] = AUDIT_EPSILONS) -> dict:
 
 def roc_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: str = "") -> go.Figure:
     """ROC curves on log–log axes (Carlini et al. 2022, Fig. 1): the low false-positive corner, visible."""
-    colours = {"LiRA (online)": GAUSSIAN_COLOUR, "LiRA (offline)": "#d95f02",
+    colours = {"LiRA (online)": GAUSSIAN_COLOUR, "LiRA (offline)": PALETTE[3],
                "loss threshold": LAPLACE_COLOUR}
     fig = go.Figure()
     for name, (fpr, tpr) in curves.items():
@@ -263,10 +263,9 @@ def roc_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: st
                              line={"color": "black", "dash": "dot"}))
     rates = {"type": "log", "range": [-3.5, 0], "tickvals": [1e-3, 1e-2, 1e-1, 1],
              "ticktext": ["0.1 %", "1 %", "10 %", "100 %"]}
-    fig.update_layout(template=TEMPLATE, height=420, title=title, legend=LEGEND_BELOW,
-                      margin={"t": 50, "b": 110}, xaxis={**rates, "title": _("false-positive rate")},
+    fig.update_layout(xaxis={**rates, "title": _("false-positive rate")},
                       yaxis={**rates, "title": _("true-positive rate")})
-    return fig
+    return finish(fig, height=420, title=title, legend=True, margin={"t": 50})
 
 
 def _audit_figure(table: dict, *, epsilon: float) -> go.Figure:
@@ -294,21 +293,21 @@ def _audit_figure(table: dict, *, epsilon: float) -> go.Figure:
     fig.add_trace(go.Scatter(x=[row["epsilon"]] * 2, y=[row["accuracy"], row["tpr"]["LiRA (online)"][0.01]],
                              mode="markers", showlegend=False,
                              marker={"size": 13, "color": [LAPLACE_COLOUR, GAUSSIAN_COLOUR]}), 1, 1)
-    fig.add_hline(y=plain["accuracy"], line={"dash": "dash", "color": LAPLACE_COLOUR, "width": 1},
-                  row=1, col=1, annotation_text=_("accuracy without DP"), annotation_position="bottom right")
-    fig.add_hline(y=plain["audit"].epsilon, line={"dash": "dash", "color": GAUSSIAN_COLOUR, "width": 1},
-                  row=1, col=2, annotation_text=_("audit without DP"), annotation_position="top left")
-    ticks = {"type": "log", "tickvals": eps, "ticktext": [f"{e:g}" for e in eps], "title": _("ε (δ = 1e-5)")}
+    reference_line(fig, plain["accuracy"], _("accuracy without DP"), position="top left", row=1, col=1,
+                   colour=LAPLACE_COLOUR, dash="dash")
+    reference_line(fig, plain["audit"].epsilon, _("audit without DP"), position="top left", row=1, col=2,
+                   colour=GAUSSIAN_COLOUR, dash="dash")
+    ticks = {"type": "log", "tickvals": eps, "ticktext": [number(e) for e in eps],
+             "title": _("ε (δ = 1e-5)")}
     fig.update_xaxes(**ticks)
-    fig.update_yaxes(range=[0, 1.02], row=1, col=1)
+    fig.update_yaxes(range=[0, 1.05], row=1, col=1)
     fig.update_yaxes(title="ε", row=1, col=2)
-    fig.update_layout(template=TEMPLATE, height=440, legend=LEGEND_BELOW, margin={"t": 80, "b": 120},
-                      title=_("ε = {epsilon:g}: accuracy {accuracy:.1%}; LiRA finds {found:.1%} of members "
-                              "at 1 % FPR (at most {most:.1%}); audit: ε ≥ {bound:.2f}").format(
-                          epsilon=row["epsilon"], accuracy=row["accuracy"],
-                          found=row["tpr"]["LiRA (online)"][0.01], most=row["bound"][0.01],
-                          bound=row["audit"].epsilon))
-    return fig
+    return finish(fig, height=440, legend=True, margin={"t": 80},
+                  title=_("ε = {epsilon:g}: accuracy {accuracy:.1%}; LiRA finds {found:.1%} of members "
+                          "at 1 % FPR (at most {most:.1%}); audit: ε ≥ {bound:.2f}").format(
+                      epsilon=row["epsilon"], accuracy=row["accuracy"],
+                      found=row["tpr"]["LiRA (online)"][0.01], most=row["bound"][0.01],
+                      bound=row["audit"].epsilon))
 
 
 def audit_explorer(table: Mapping[Any, Any] | None = None, *, epsilon: float = 4.0) -> Explorer:

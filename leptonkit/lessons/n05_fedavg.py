@@ -20,7 +20,7 @@ from plotly.subplots import make_subplots
 from leptonkit import accounting, datasets, fl, models
 from leptonkit.exercises import NotYet, exactly, exercise, just_enough
 from leptonkit.i18n import N_, _
-from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, TEMPLATE
+from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, finish, number
 from leptonkit.widgets import Explorer, slider
 
 __all__ = ["EXPLORERS", "FEDAVG_ROUNDS", "LEAKED_RECORD", "centered_clipping", "fedavg_explorer",
@@ -132,27 +132,30 @@ def centered_clipping(tau: float, *, iterations: int = 3) -> Callable[..., np.nd
 
 
 def fedavg_progress(history: list, *, title: str = "", **_settings: object) -> go.Figure:
-    """Accuracy of the global model by round, and the megabytes sent so far (up + down).
+    """Accuracy of the global model by round, and the same accuracy against the megabytes sent so far.
 
-    ``history`` is a ``FedAvgResult.history``: one dict per round.
+    ``history`` is a ``FedAvgResult.history``: one dict per round. The second panel answers what
+    the traffic buys: how far each megabyte (up + down) takes the accuracy.
     """
     rounds = [h["round"] for h in history]
+    accuracy = [h["accuracy"] for h in history]
     sent = np.cumsum([h["bytes_up"] + h["bytes_down"] for h in history]) / 1e6
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=(_("test accuracy of the global model"), _("megabytes communicated")))
-    fig.add_trace(go.Scatter(x=rounds, y=[h["accuracy"] for h in history], mode="lines+markers",
+                        subplot_titles=(_("test accuracy of the global model"),
+                                        _("accuracy against the traffic")))
+    fig.add_trace(go.Scatter(x=rounds, y=accuracy, mode="lines+markers",
                              line={"color": LAPLACE_COLOUR, "width": 2.5}, showlegend=False), row=1, col=1)
-    fig.add_trace(go.Scatter(x=rounds, y=sent, mode="lines+markers",
-                             line={"color": GAUSSIAN_COLOUR, "width": 2.5}, showlegend=False), row=1, col=2)
+    fig.add_trace(go.Scatter(x=sent, y=accuracy, mode="lines+markers", showlegend=False,
+                             line={"color": GAUSSIAN_COLOUR, "width": 2.5},
+                             hovertemplate="%{x:.2f} MB: %{y:.1%}<extra></extra>"), row=1, col=2)
     fig.update_xaxes(title_text=_("round"), row=1, col=1)
-    fig.update_xaxes(title_text=_("round"), row=1, col=2)
-    fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=1)
-    fig.update_yaxes(rangemode="tozero", row=1, col=2)
-    fig.update_layout(template=TEMPLATE, height=380, margin={"t": 80, "b": 60},
-                      title=title + _("final accuracy {accuracy:.1%} after {rounds} rounds, {mb:.2f} MB "
-                                      "sent").format(accuracy=history[-1]["accuracy"], rounds=len(history),
-                                                     mb=sent[-1]))
-    return fig
+    fig.update_xaxes(title_text=_("megabytes sent (up + down)"), rangemode="tozero", row=1, col=2)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
+    return finish(fig, height=380, margin={"t": 80},
+                  title=title + _("final accuracy {accuracy:.1%} after {rounds} rounds, {mb:.2f} MB "
+                                  "sent").format(accuracy=history[-1]["accuracy"], rounds=len(history),
+                                                 mb=sent[-1]))
 
 
 def fedavg_explorer(data: tuple[np.ndarray, ...] | None = None, *, n_clients: int = 20,
@@ -169,8 +172,8 @@ def fedavg_explorer(data: tuple[np.ndarray, ...] | None = None, *, n_clients: in
         "clients_per_round": slider(w.IntSlider, _("clients per round C·K"), value=clients_per_round, min=1,
                                     max=100),
         "local_epochs": slider(w.IntSlider, _("local epochs E"), value=local_epochs, min=1, max=5),
-        "alpha": slider(w.FloatLogSlider, _("label skew α (small: non-IID)"), value=alpha, base=10, min=-1,
-                        max=2, step=0.1),
+        "alpha": slider(w.FloatLogSlider, _("label skew α"), value=alpha, base=10, min=-1,
+                        max=2, step=0.1, tooltip=_("small α: each client holds few of the labels (non-IID)")),
     }
 
     def compute(n_clients: int, clients_per_round: int, local_epochs: int, alpha: float) -> list:
@@ -184,7 +187,7 @@ def fedavg_explorer(data: tuple[np.ndarray, ...] | None = None, *, n_clients: in
               alpha: float) -> go.Figure:
         per_round = min(clients_per_round, n_clients)
         return fedavg_progress(history, title=f"K = {n_clients}, C·K = {per_round}, "
-                                              f"E = {local_epochs}, α = {alpha:.2g}: ")
+                                              f"E = {local_epochs}, α = {number(alpha, 2)}: ")
 
     return Explorer(controls, compute, build)
 

@@ -22,7 +22,7 @@ from leptonkit._checks import RNG, check_int, check_real
 from leptonkit.errors import InsufficientShares
 from leptonkit.exercises import NotYet, close_to, exactly, exercise
 from leptonkit.i18n import N_, _
-from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
+from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, NEUTRAL_COLOUR, PALETTE, finish, number
 from leptonkit.widgets import Explorer, slider
 
 __all__ = ["EXPLORERS", "EXPOSURES", "LAST_YEAR_EAST", "SHAMIR_MAX_THRESHOLD", "SHAMIR_PRIME",
@@ -208,7 +208,7 @@ def _most_dropouts(answer: Any) -> bool:
 
 # --- figures ---------------------------------------------------------------------------------
 
-_CAN, _CANNOT = "#2ca02c", "#c7c7c7"
+_CAN, _CANNOT = PALETTE[2], NEUTRAL_COLOUR      # bluish green, grey
 
 
 def coalitions(view: dict, *, threshold: int, n_parties: int, holders: int) -> go.Figure:
@@ -235,11 +235,10 @@ def coalitions(view: dict, *, threshold: int, n_parties: int, holders: int) -> g
     fig.update_xaxes(title_text=_("candidate secret"), dtick=1, row=1, col=2)
     fig.update_yaxes(title_text=_("coalitions"), row=1, col=1)
     fig.update_yaxes(title_text=_("polynomials that fit the shares"), rangemode="tozero", row=1, col=2)
-    fig.update_layout(template=TEMPLATE, height=400, barmode="stack", margin={"t": 80, "b": 110},
-                      title=_("t = {t} of n = {n}; holding {holders} shares: {verdict}").format(
-                          t=threshold, n=n_parties, holders=holders, verdict=verdict),
-                      legend=LEGEND_BELOW)
-    return fig
+    fig.update_layout(barmode="stack")
+    return finish(fig, height=400, legend=True, margin={"t": 80},
+                  title=_("t = {t} of n = {n}; holding {holders} shares: {verdict}").format(
+                      t=threshold, n=n_parties, holders=holders, verdict=verdict))
 
 
 def secure_aggregation(view: dict, *, dropouts: int) -> go.Figure:
@@ -264,11 +263,9 @@ def secure_aggregation(view: dict, *, dropouts: int) -> go.Figure:
     fig.update_xaxes(title_text=_("coordinate"), row=1, col=1)
     fig.update_xaxes(title_text=_("coordinate"), row=1, col=2)
     n = len(agg.survivors) + len(agg.dropped)
-    fig.update_layout(template=TEMPLATE, height=420, margin={"t": 80, "b": 110}, legend=LEGEND_BELOW,
-                      title=_("{dropouts} of {n} clients dropped, threshold {threshold}: largest difference "
-                              "from the plain sum {error:.1e}").format(dropouts=dropouts, n=n,
-                                                                       threshold=agg.threshold, error=error))
-    return fig
+    title = _("{dropouts} of {n} clients dropped, threshold {threshold}: largest difference from the plain "
+              "sum {error}").format(dropouts=dropouts, n=n, threshold=agg.threshold, error=number(error, 2))
+    return finish(fig, height=420, legend=True, margin={"t": 80}, title=title)
 
 
 # --- explorers: thresholds and secure aggregation ------------------------------------------------
@@ -368,15 +365,15 @@ def network_cost(costs: dict, *, n_parties: int, log10_length: float, rtt_ms: fl
     fig.add_trace(go.Bar(y=shown, x=[costs[p]["key_agreements"] for p in names], orientation="h",
                          marker_color=_CANNOT, showlegend=False,
                          hovertemplate=_("%{y}: %{x:,} key agreements<extra></extra>")), row=1, col=2)
-    fig.update_xaxes(title_text=_("seconds"), row=1, col=1)
+    # room on the right of the longest bar for its label, which would run into the next panel
+    fig.update_xaxes(title_text=_("seconds"), range=[0, 1.7 * max(costs[p]["seconds"] for p in names)],
+                     row=1, col=1)
     fig.update_xaxes(title_text=_("key agreements"), type="log", row=1, col=2)
     fig.update_yaxes(showticklabels=False, row=1, col=2)
-    fig.update_layout(template=TEMPLATE, height=420, barmode="stack", margin={"t": 80, "b": 110, "l": 140},
-                      legend=LEGEND_BELOW,
-                      title=_("{n} parties, {length:,.0f} numbers each, RTT {rtt:g} ms, multiplicative depth "
-                              "{depth}").format(n=n_parties, length=10 ** log10_length, rtt=rtt_ms,
-                                                depth=depth))
-    return fig
+    fig.update_layout(barmode="stack")
+    return finish(fig, height=420, legend=True, margin={"t": 80, "l": 140},
+                  title=_("{n} parties, {length:,.0f} numbers each, RTT {rtt:g} ms, multiplicative depth "
+                          "{depth}").format(n=n_parties, length=10 ** log10_length, rtt=rtt_ms, depth=depth))
 
 
 def network_cost_explorer(n_parties: int = 100, log10_length: float = 3.0, rtt_ms: float = 100.0,

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from leptonkit import he, zkp
 from leptonkit.exercises import NotYet, exercise
 from leptonkit.i18n import N_, _
-from leptonkit.plots import LAPLACE_COLOUR, TEMPLATE, human_duration
+from leptonkit.plots import LAPLACE_COLOUR, finish, human_duration
 from leptonkit.widgets import Explorer, selection_slider, slider
 
 __all__ = ["EXPLORERS", "MESSAGES", "SALARIES", "SCHNORR_SEED", "SURVEY_MESSAGE",
@@ -124,12 +124,14 @@ def encrypted_aggregation_cost(seconds: dict, *, bits: int, log10_values: float,
     times = [seconds[s] for s in stages]
     fig = go.Figure(go.Bar(x=times, y=[_(s) for s in stages], orientation="h", marker_color=LAPLACE_COLOUR,
                            text=[human_duration(t) for t in times], textposition="outside"))
-    fig.update_layout(template=TEMPLATE, height=300, margin={"t": 60, "b": 60, "l": 160},
-                      title=_("{clients} clients, {values:,.0f} numbers each, {bits}-bit key: {total} in "
-                              "all").format(clients=clients, values=10 ** log10_values, bits=bits,
-                                            total=human_duration(sum(times))),
-                      xaxis={"type": "log", "title": _("seconds (log scale, measured on this machine)")})
-    return fig
+    # in log units, with room on the right for the longest bar's label (it would be cut off)
+    span = [float(np.log10(min(times))) - 0.5, float(np.log10(max(times))) + 0.8]
+    fig.update_layout(xaxis={"type": "log", "range": span,
+                             "title": _("seconds (log scale, measured on this machine)")})
+    return finish(fig, height=300, margin={"t": 60, "l": 160},
+                  title=_("{clients} clients, {values:,.0f} numbers each, {bits}-bit key: {total} in "
+                          "all").format(clients=clients, values=10 ** log10_values, bits=bits,
+                                        total=human_duration(sum(times))))
 
 
 def paillier_cost_explorer(table: Mapping[str, np.ndarray] | None = None, *, bits: int = 2048,

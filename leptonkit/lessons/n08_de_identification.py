@@ -17,7 +17,7 @@ from leptonkit import attacks, datasets, masking
 from leptonkit._checks import check_int
 from leptonkit.exercises import NotYet, exactly, exercise
 from leptonkit.i18n import N_, _
-from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, LEGEND_BELOW, TEMPLATE
+from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, finish
 from leptonkit.widgets import Explorer, selection_slider
 
 __all__ = ["DEIDENTIFICATION_KS", "DIRECT_IDENTIFIERS", "EXPLORERS", "QUASI_IDENTIFIERS",
@@ -146,16 +146,14 @@ def reidentification_tradeoff(tradeoff: dict, *, k: int) -> go.Figure:
     fig.add_trace(go.Scatter(x=[ks[i], ks[i]], y=chosen,
                              mode="markers", marker={"size": 13, "color": [GAUSSIAN_COLOUR, LAPLACE_COLOUR]},
                              showlegend=False))
-    fig.update_layout(template=TEMPLATE, height=400, margin={"t": 50, "b": 110},
-                      title=_("k = {k}: {risk:.1%} chance to name a patient, {loss:.1%} information lost, "
+    fig.update_layout(title=_("k = {k}: {risk:.1%} chance to name a patient, {loss:.1%} information lost, "
                               "l = {l:g}").format(k=ks[i], risk=tradeoff["reidentification"][i],
                                                   loss=tradeoff["information_loss"][i],
                                                   l=tradeoff["l_diversity"][i]),
                       xaxis={"type": "log", "title": _("k (every record looks like at least k − 1 others)"),
                              "tickvals": list(ks)},
-                      yaxis={"tickformat": ".0%", "rangemode": "tozero"},
-                      legend=LEGEND_BELOW)
-    return fig
+                      yaxis={"tickformat": ".0%", "rangemode": "tozero"})
+    return finish(fig, height=400, legend=True, margin={"t": 50})
 
 
 def deidentification_explorer(tradeoff: Mapping[str, np.ndarray] | None = None, *, k: int = 5) -> Explorer:

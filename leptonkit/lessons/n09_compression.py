@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from leptonkit import compress, datasets, fl, models
 from leptonkit.exercises import NotYet, exactly, exercise
 from leptonkit.i18n import N_, _
-from leptonkit.plots import LEGEND_BELOW, TEMPLATE
+from leptonkit.plots import HIGHLIGHT_COLOUR, PALETTE, finish
 from leptonkit.widgets import Explorer, selection_slider
 
 __all__ = ["EXPLORERS", "compression_explorer", "compression_tradeoff", "frontier"]
@@ -84,26 +84,26 @@ def _quantised_fedavg(answer: Any) -> bool:
 def compression_tradeoff(frontier: dict, *, prune: float, bits: int) -> go.Figure:
     """Accuracy against model size for every (prune, bits) setting, the chosen one marked."""
     fig = go.Figure()
-    for b in np.unique(frontier["bits"]):
+    for n, b in enumerate(np.unique(frontier["bits"])):
         rows = frontier["bits"] == b
         fig.add_trace(go.Scatter(x=frontier["bytes"][rows] / 1e3, y=frontier["accuracy"][rows],
-                                 mode="lines+markers", name=_("{bits}-bit weights").format(bits=b),
+                                 mode="lines+markers", line={"color": PALETTE[n % len(PALETTE)]},
+                                 name=_("{bits}-bit weights").format(bits=b),
                                  text=[_("prune {f:.0%}").format(f=f) for f in frontier["prune"][rows]],
                                  hovertemplate="%{text}: %{x:.1f} kB, %{y:.1%}<extra></extra>"))
     i = int(np.argmin(np.abs(frontier["prune"] - prune) + 100 * (frontier["bits"] != bits)))
     fig.add_trace(go.Scatter(x=[frontier["bytes"][i] / 1e3], y=[frontier["accuracy"][i]], mode="markers",
-                             marker={"size": 16, "color": "crimson", "symbol": "star"},
+                             marker={"size": 16, "color": HIGHLIGHT_COLOUR, "symbol": "star"},
                              name=_("your choice")))
     dense = frontier["bytes"][(frontier["bits"] == 32) & (frontier["prune"] == 0)][0]
-    fig.update_layout(template=TEMPLATE, height=420, margin={"t": 50, "b": 110}, legend=LEGEND_BELOW,
-                      title=_("prune {prune:.0%}, {bits}-bit: {kb:.1f} kB ({ratio:.1f}× smaller), accuracy "
+    fig.update_layout(title=_("prune {prune:.0%}, {bits}-bit: {kb:.1f} kB ({ratio:.1f}× smaller), accuracy "
                               "{accuracy:.1%}").format(prune=frontier["prune"][i], bits=frontier["bits"][i],
                                                        kb=frontier["bytes"][i] / 1e3,
                                                        ratio=dense / frontier["bytes"][i],
                                                        accuracy=frontier["accuracy"][i]),
                       xaxis={"type": "log", "title": _("model size (kB, log scale)")},
                       yaxis={"title": _("test accuracy"), "tickformat": ".0%"})
-    return fig
+    return finish(fig, height=420, legend=True, margin={"t": 50})
 
 
 def compression_explorer(table: Mapping[str, np.ndarray] | None = None, *, prune: float = 0.5,

@@ -22,7 +22,7 @@ from leptonkit.audit.checkpoints import WriterKey, evolve
 from leptonkit.errors import IntegrityError
 from leptonkit.exercises import NotYet, exercise
 from leptonkit.i18n import N_, _
-from leptonkit.plots import TEMPLATE
+from leptonkit.plots import NEUTRAL_COLOUR, PALETTE, finish
 from leptonkit.widgets import Explorer, slider
 
 __all__ = ["EXPLORERS", "audit_chain", "rewrite_with_key", "stolen_writer_key", "tampering_explorer",
@@ -171,7 +171,7 @@ def _forward_secure_and_signed(answer: Any) -> bool:
 
 # --- explorer: tampering with an audit log -----------------------------------------------------
 
-_STATUS_COLOURS = {N_("ok"): "#2ca02c", N_("first bad"): "#d62728", N_("not reached"): "#c7c7c7"}
+_STATUS_COLOURS = {N_("ok"): PALETTE[2], N_("first bad"): PALETTE[1], N_("not reached"): NEUTRAL_COLOUR}
 
 
 _HOW = {(False, False): N_("edited"), (True, False): N_("edited and re-hashed"),
@@ -192,13 +192,12 @@ def audit_chain(outcome: dict, *, seq: int, recompute_hashes: bool, use_anchor: 
         text=[str(i) for i in range(len(status))], textfont={"color": "white", "size": 16},
         hovertext=[_(s) for s in status], hoverinfo="text"))
     how = _(_HOW[bool(recompute_hashes), bool(use_anchor)])
-    fig.update_layout(template=TEMPLATE, height=230, margin={"t": 70, "b": 20},
-                      title=_("record {seq} {how}:<br>{message}").format(seq=seq, how=how,
-                                                                         message=outcome["message"]),
-                      title_font={"size": 14},
+    fig.update_layout(title_font={"size": 14}, showlegend=False,
                       xaxis={"visible": False, "range": [-0.7, len(status) - 0.3]},
-                      yaxis={"visible": False, "range": [-1, 1]}, showlegend=False)
-    return fig
+                      yaxis={"visible": False, "range": [-1, 1]})
+    return finish(fig, height=230, margin={"t": 70, "b": 20},
+                  title=_("record {seq} {how}:<br>{message}").format(seq=seq, how=how,
+                                                                     message=outcome["message"]))
 
 
 def tampering_explorer(log: audit.AuditLog | None = None, *, seq: int = 2) -> Explorer:

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from leptonkit import accounting, datasets, dp, fl, models, pipeline
 from leptonkit.exercises import NotYet, exactly, exercise
 from leptonkit.i18n import N_, _
-from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, TEMPLATE
+from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, finish
 from leptonkit.widgets import Explorer, selection_slider, slider
 
 __all__ = [
@@ -307,16 +307,13 @@ def _federation_figure(result: dict, *, banks: int, epsilon: float) -> go.Figure
         text=[_("{spent:.2f} of {budget:g}").format(spent=result["epsilon"], budget=epsilon)],
         textposition="outside",
     )
-    fig.update_layout(
-        template=TEMPLATE,
-        showlegend=False,
-        yaxis={"range": [0, 1.15], "title": _("fraction")},
-        title=_("{banks} banks, {rows} training rows, ε = {epsilon:g}: noise multiplier {sigma:.2f}").format(
-            banks=banks, rows=result["rows"], epsilon=epsilon, sigma=result["sigma"]
-        ),
+    fig.update_layout(showlegend=False, yaxis={"range": [0, 1.15], "title": _("fraction")})
+    return finish(
+        fig,
         height=360,
+        title=_("{banks} banks, {rows:,} training rows, ε = {epsilon:g}: noise multiplier {sigma:.2f}")
+        .format(banks=banks, rows=result["rows"], epsilon=epsilon, sigma=result["sigma"]),
     )
-    return fig
 
 
 EXPLORERS: dict[str, Callable[..., Explorer]] = {"federation": federation_explorer}

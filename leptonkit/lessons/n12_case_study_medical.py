@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 from leptonkit import accounting, attacks, datasets, dp, fl, masking, models, pipeline
 from leptonkit.exercises import NotYet, exactly, exercise
 from leptonkit.i18n import N_, _
-from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, TEMPLATE
+from leptonkit.plots import GAUSSIAN_COLOUR, LAPLACE_COLOUR, finish, number, reference_line
 from leptonkit.widgets import Explorer, selection_slider, slider
 
 __all__ = ["COUNT_EPSILON", "EXPLORERS", "FEATURES", "QUASI_IDENTIFIERS", "condition_counts", "deidentify",
@@ -255,13 +255,13 @@ def _hospital_figure(result: dict, *, hospitals: int, alpha: float, epsilon: flo
                 text=[f"{result['accuracy']:.3f}"], textposition="outside", row=1, col=1)
     fig.add_bar(x=[_("attack")], y=[result["attack_auc"]], marker_color=LAPLACE_COLOUR,
                 text=[f"{result['attack_auc']:.3f}"], textposition="outside", row=1, col=2)
-    fig.add_hline(y=0.5, line_dash="dash", row=1, col=2)
-    label = _("no DP") if math.isinf(epsilon) else f"ε = {epsilon:g}"
-    fig.update_layout(template=TEMPLATE, showlegend=False, height=360,
-                      title=_("{hospitals} hospitals, α = {alpha:g}, {label}").format(
-                          hospitals=hospitals, alpha=alpha, label=label))
+    reference_line(fig, 0.5, _("coin flip"), position="middle outside", row=1, col=2, dash="dash")
+    label = _("no DP") if math.isinf(epsilon) else f"ε = {number(epsilon)}"
+    fig.update_layout(showlegend=False)
     fig.update_yaxes(range=[0, 1.15])
-    return fig
+    return finish(fig, height=360, margin={"t": 80, "r": 80},
+                  title=_("{hospitals} hospitals, α = {alpha:g}, {label}").format(
+                      hospitals=hospitals, alpha=alpha, label=label))
 
 
 EXPLORERS: dict[str, Callable[..., Explorer]] = {"hospitals": hospital_explorer}
