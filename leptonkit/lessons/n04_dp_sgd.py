@@ -250,6 +250,10 @@ def measured_privacy(epsilons: tuple[float, ...] = AUDIT_EPSILONS) -> dict:
     return {"no DP": measure(None), **{float(e): measure(float(e)) for e in epsilons}}
 
 
+# Titles the notebook passes in: the builder shows them through _(), so they are catalogued here.
+_NOTEBOOK_TITLES = (N_("Who finds members at low false-positive rates"),)
+
+
 def roc_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: str = "") -> go.Figure:
     """ROC curves on log–log axes (Carlini et al. 2022, Fig. 1): the low false-positive corner, visible."""
     colours = {"LiRA (online)": GAUSSIAN_COLOUR, "LiRA (offline)": PALETTE[3],
@@ -265,7 +269,7 @@ def roc_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title: st
              "ticktext": ["0.1 %", "1 %", "10 %", "100 %"]}
     fig.update_layout(xaxis={**rates, "title": _("false-positive rate")},
                       yaxis={**rates, "title": _("true-positive rate")})
-    return finish(fig, height=420, title=title, legend=True, margin={"t": 50})
+    return finish(fig, height=420, title=_(title) if title else "", legend=True, margin={"t": 50})
 
 
 def _audit_figure(table: dict, *, epsilon: float) -> go.Figure:

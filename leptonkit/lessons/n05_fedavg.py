@@ -131,6 +131,10 @@ def centered_clipping(tau: float, *, iterations: int = 3) -> Callable[..., np.nd
 # --- explorer: FedAvg ------------------------------------------------------------------------
 
 
+# Titles the notebook passes in: the builder shows them through _(), so they are catalogued here.
+_NOTEBOOK_TITLES = (N_("100 clients, 10 per round, E = 5, B = 10: "),)
+
+
 def fedavg_progress(history: list, *, title: str = "", **_settings: object) -> go.Figure:
     """Accuracy of the global model by round, and the same accuracy against the megabytes sent so far.
 
@@ -152,10 +156,11 @@ def fedavg_progress(history: list, *, title: str = "", **_settings: object) -> g
     fig.update_xaxes(title_text=_("megabytes sent (up + down)"), rangemode="tozero", row=1, col=2)
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=1)
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
+    prefix = _(title) if title else ""
     return finish(fig, height=380, margin={"t": 80},
-                  title=title + _("final accuracy {accuracy:.1%} after {rounds} rounds, {mb:.2f} MB "
-                                  "sent").format(accuracy=history[-1]["accuracy"], rounds=len(history),
-                                                 mb=sent[-1]))
+                  title=prefix + _("final accuracy {accuracy:.1%} after {rounds} rounds, {mb:.2f} MB "
+                                   "sent").format(accuracy=history[-1]["accuracy"], rounds=len(history),
+                                                  mb=sent[-1]))
 
 
 def fedavg_explorer(data: tuple[np.ndarray, ...] | None = None, *, n_clients: int = 20,
