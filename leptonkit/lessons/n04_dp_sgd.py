@@ -293,14 +293,14 @@ def _audit_figure(table: dict, *, epsilon: float) -> go.Figure:
                              line={"color": "black"}), 1, 2)
     fig.add_trace(go.Scatter(x=eps, y=[table[e]["audit"].epsilon for e in eps],
                              name=_("audit's ε (lower bound)"), mode="lines+markers",
-                             line={"color": GAUSSIAN_COLOUR, "width": 2.5}), 1, 2)
+                             line={"color": PALETTE[2], "width": 2.5}), 1, 2)
     fig.add_trace(go.Scatter(x=[row["epsilon"]] * 2, y=[row["accuracy"], row["tpr"]["LiRA (online)"][0.01]],
                              mode="markers", showlegend=False,
                              marker={"size": 13, "color": [LAPLACE_COLOUR, GAUSSIAN_COLOUR]}), 1, 1)
     reference_line(fig, plain["accuracy"], _("accuracy without DP"), position="top left", row=1, col=1,
                    colour=LAPLACE_COLOUR, dash="dash")
     reference_line(fig, plain["audit"].epsilon, _("audit without DP"), position="top left", row=1, col=2,
-                   colour=GAUSSIAN_COLOUR, dash="dash")
+                   colour=PALETTE[2], dash="dash")
     ticks = {"type": "log", "tickvals": eps, "ticktext": [number(e) for e in eps],
              "title": _("ε (δ = 1e-5)")}
     fig.update_xaxes(**ticks)
