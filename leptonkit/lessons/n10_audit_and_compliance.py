@@ -29,15 +29,17 @@ __all__ = ["EXPLORERS", "audit_chain", "rewrite_with_key", "stolen_writer_key", 
            "tampering_outcome"]
 
 
-def tampering_outcome(log: audit.AuditLog, *, seq: int, recompute_hashes: bool, use_anchor: bool) -> dict:
+def tampering_outcome(log: audit.AuditLog, *, seq: int, recompute_hashes: bool, use_anchor: bool,
+                      data: bytes | None = None) -> dict:
     """What ``verify`` says when a forger edits record ``seq`` of ``log`` (in memory; the file is untouched).
 
     The forger renames the record's actor; with ``recompute_hashes`` they also recompute every
     hash from there on with SHA-256, as anyone can who lacks the log's key. ``use_anchor``
     verifies against the head taken before the forgery. Returns the per-record ``status``
-    (``"ok"``, ``"first bad"``, ``"not reached"``) and verify's ``message``.
+    (``"ok"``, ``"first bad"``, ``"not reached"``) and verify's ``message``. ``data``: the log's bytes
+    as read earlier (the explorer's snapshot), else they are read from ``log.path`` now.
     """
-    lines = log.path.read_bytes().splitlines()
+    lines = (log.path.read_bytes() if data is None else data).splitlines()
     seq = check_int(seq, "seq", low=0, high=max(len(lines) - 1, 0))
     records = [json.loads(line) for line in lines]
     anchor = (len(records) - 1, records[-1]["hash"]) if use_anchor else None
@@ -203,8 +205,9 @@ def audit_chain(outcome: dict, *, seq: int, recompute_hashes: bool, use_anchor: 
 def tampering_explorer(log: audit.AuditLog | None = None, *, seq: int = 2) -> Explorer:
     """Which record a forger edits, whether they re-hash the chain, whether an anchor is kept.
 
-    Works on the bytes of ``log`` in memory; the file is never changed. Without a log, a small
-    unkeyed demonstration log is written to a temporary file.
+    Works on the bytes of ``log`` read once, when the explorer is made (so it keeps working after
+    the file is moved or deleted); the file is never changed. Without a log, a small unkeyed
+    demonstration log is written to a temporary file.
     """
     if log is None:
         log = audit.AuditLog(Path(tempfile.mkdtemp(prefix="leptonkit-")) / "demo.jsonl")
@@ -212,6 +215,7 @@ def tampering_explorer(log: audit.AuditLog | None = None, *, seq: int = 2) -> Ex
             log.append(actor=f"analyst{i % 2}", action="access",
                        details={"dataset": "demo", "purpose": "demo"})
     last = len(log.records()) - 1
+    snapshot = log.path.read_bytes()
     controls = {
         "seq": slider(w.IntSlider, _("record the forger edits"), value=min(seq, last), min=0, max=last),
         "recompute_hashes": w.Checkbox(description=_("forger recomputes the hashes"), value=False,
@@ -221,7 +225,8 @@ def tampering_explorer(log: audit.AuditLog | None = None, *, seq: int = 2) -> Ex
     }
 
     def compute(seq: int, recompute_hashes: bool, use_anchor: bool) -> dict:
-        return tampering_outcome(log, seq=seq, recompute_hashes=recompute_hashes, use_anchor=use_anchor)
+        return tampering_outcome(log, seq=seq, recompute_hashes=recompute_hashes, use_anchor=use_anchor,
+                                 data=snapshot)
 
     return Explorer(controls, compute, audit_chain)
 

@@ -145,3 +145,17 @@ def test_a_stolen_forward_secure_key_cannot_rewrite_the_past_but_the_initial_one
     (tmp_path / "plain").mkdir()
     with pytest.raises(ValueError, match="writer key"):
         stolen_writer_key(_log(tmp_path / "plain", 1))
+
+
+def test_the_tampering_explorer_keeps_working_after_the_log_file_is_gone(tmp_path):
+    """Notebook 10's last cell deletes its working folder; the explorer above must still move."""
+    from leptonkit.lessons import n10_audit_and_compliance as lesson
+
+    log = audit.AuditLog(tmp_path / "plain.jsonl")
+    for i in range(4):
+        log.append(actor=f"analyst{i}", action="access", details={"dataset": "d", "purpose": "p"})
+    explorer = lesson.tampering_explorer(log, seq=2)
+    before = explorer.figure.to_plotly_json()
+    log.path.unlink()
+    explorer.controls["seq"].value = 0
+    assert explorer.figure.to_plotly_json() != before
