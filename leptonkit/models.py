@@ -78,6 +78,8 @@ def _tensor(values: Any, name: str) -> torch.Tensor:
         raise TypeError(f"{name} must be a numeric array, got dtype {array.dtype}")
     if np.issubdtype(array.dtype, np.unsignedinteger) and array.size and array.max() > np.iinfo(np.int64).max:
         raise ValueError(f"{name} holds integers too large for int64")
+    if not array.flags.writeable:   # a read-only view (a cached dataset): torch wants memory it may write
+        array = array.copy()
     return torch.as_tensor(array)
 
 

@@ -218,7 +218,7 @@ def lab_pages(browser, lab, request):
     """The module's JupyterLab pages."""
     base = lab
     order = [item.callspec.params["notebook"] for item in request.session.items
-             if item.originalname == "test_browser_notebook_runs_and_every_explorer_moves"
+             if getattr(item, "originalname", None) == "test_browser_notebook_runs_and_every_explorer_moves"
              and item.get_closest_marker("skip") is None]
     pages = _Pages(browser, base, order, JOBS)
     yield pages
