@@ -49,7 +49,9 @@ from ._checks import RNG, as_generator, check_int, check_real
 from .models import _logits, as_tensors, evaluate
 
 __all__ = ["CALIBRATIONS", "DEFAULTS", "EPOCHS_GROWTH_CAP", "LR_SCHEDULES", "TrainResult", "add_noise",
-           "clip_and_sum", "clipped_gradient_sum", "per_sample_gradients", "privacy_utility", "train"]
+           "calibrate_noise", "clip_and_sum", "clipped_gradient_sum", "per_sample_gradients",
+           "privacy_utility",
+           "train"]
 
 # Chosen on validation splits carved from the training part of scikit-learn's digits (several
 # seeds; the test split never read): see bench/dpsgd_defaults.py, which prints what each setting
@@ -405,10 +407,8 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
     tight = None
     if target_epsilon is not None:
         check_real(target_epsilon, "target_epsilon", low=0.0, low_open=True)
-        sigma = accounting.noise_multiplier_for_epsilon(target_epsilon=target_epsilon, sample_rate=q,
-                                                        steps=steps, delta=delta, accountant="rdp")
-        if calibration != "rdp":
-            sigma, tight = _tight_noise_multiplier(target_epsilon, q, steps, delta, sigma, calibration)
+        sigma, tight = calibrate_noise(target_epsilon, sample_rate=q, steps=steps, delta=delta,
+                                       calibration=calibration)
     else:   # 0 (no noise, ε = ∞) or a noise multiplier in [0.01, 1e6]
         sigma = check_real(noise_multiplier, "noise_multiplier", low=0.0)
         if sigma != 0:
@@ -428,6 +428,26 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
         return _train(model, X_t, y_t, sigma=sigma, q=q, batch_size=batch_size, C=C, lr=lr, delta=delta,
                       epochs=epochs, steps_per_epoch=steps_per_epoch, epsilons=epsilons, epsilon=epsilon,
                       ema=ema, schedule=schedule, rng=rng, progress=progress)
+
+
+def calibrate_noise(target_epsilon: float, *, sample_rate: float, steps: int, delta: float,
+                    calibration: str | None = None) -> tuple[float, float | None]:
+    """The noise multiplier σ :func:`train` uses for ``target_epsilon``, and the tight ε it reaches.
+
+    RDP calibrates first (``accounting.noise_multiplier_for_epsilon``) and bounds the search; with
+    ``calibration`` "pld" (the default, from :data:`DEFAULTS`) or "prv" the smallest σ below it whose
+    tight ε ≤ target is found by bisection. The second value is None with ``calibration="rdp"`` and
+    infinity where the tight accountant cannot evaluate (RDP's σ then stands). For callers that
+    train their own way (``privacy_audit.train_models``, ``text.train_language_model``) and want the
+    noise ``train`` would pick.
+    """
+    calibration = _choice(DEFAULTS["calibration"] if calibration is None else calibration, "calibration",
+                          CALIBRATIONS)
+    sigma = accounting.noise_multiplier_for_epsilon(target_epsilon=target_epsilon, sample_rate=sample_rate,
+                                                    steps=steps, delta=delta, accountant="rdp")
+    if calibration == "rdp":
+        return sigma, None
+    return _tight_noise_multiplier(target_epsilon, sample_rate, steps, delta, sigma, calibration)
 
 
 def _tight_epsilon(sigma: float, q: float, steps: int, delta: float, calibration: str) -> float:

@@ -340,9 +340,7 @@ def train_language_model(model: NextTokenModel, sequences: Any, *, noise_multipl
 def _calibrated(target: float, q: float, steps: int, delta: float) -> tuple[float, float]:
     """σ and ε for a target ε, as ``dpsgd.train`` calibrates (RDP bounds the search, PLD decides);
     remembered, since several runs of a lesson share their sampling rate and steps."""
-    sigma = accounting.noise_multiplier_for_epsilon(target_epsilon=target, sample_rate=q, steps=steps,
-                                                    delta=delta, accountant="rdp")
-    sigma, epsilon = dpsgd._tight_noise_multiplier(target, q, steps, delta, sigma, "pld")
+    sigma, epsilon = dpsgd.calibrate_noise(target, sample_rate=q, steps=steps, delta=delta, calibration="pld")
     if math.isinf(epsilon):
         epsilon = accounting.dpsgd_epsilon(noise_multiplier=sigma, sample_rate=q, steps=steps, delta=delta)
     return sigma, epsilon

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import torch
 from torch import nn
 
-from leptonkit import accounting, attacks, datasets, dpsgd, models, privacy_audit
+from leptonkit import attacks, datasets, dpsgd, models, privacy_audit
 from leptonkit.exercises import NotYet, close_to, exactly, exercise
 from leptonkit.i18n import N_, _
 from leptonkit.lessons.n02_laplace_vs_gaussian import staged
@@ -197,9 +197,7 @@ def trained(epsilon: float | None) -> privacy_audit.StackedModels:
 @functools.cache
 def _noise_multiplier(epsilon: float, q: float, steps: int) -> float:
     """dpsgd.train's calibration: RDP's σ for ε, then the smallest σ below it whose PLD ε ≤ ε."""
-    rdp = accounting.noise_multiplier_for_epsilon(target_epsilon=epsilon, sample_rate=q, steps=steps,
-                                                  delta=DELTA, accountant="rdp")
-    return dpsgd._tight_noise_multiplier(epsilon, q, steps, DELTA, rdp, "pld")[0]
+    return dpsgd.calibrate_noise(epsilon, sample_rate=q, steps=steps, delta=DELTA, calibration="pld")[0]
 
 
 def lira_all(confidence: np.ndarray, included: np.ndarray, *, online: bool = True) -> np.ndarray:

@@ -250,6 +250,8 @@ def _calls(w: dict) -> dict:
         # DP-SGD and models
         "dpsgd.add_noise": (dpsgd.add_noise, {"summed": {k: g.sum(0) for k, g in w["grads"].items()},
                                               "noise_multiplier": 1.0, "max_grad_norm": 1.0}),
+        "dpsgd.calibrate_noise": (dpsgd.calibrate_noise, {"target_epsilon": 2.0, "sample_rate": 0.1, "steps": 100,
+                                                          "delta": 1e-5, "calibration": "rdp"}),
         "dpsgd.clip_and_sum": (dpsgd.clip_and_sum, {"grads": w["grads"], "max_grad_norm": 1.0}),
         "dpsgd.clipped_gradient_sum": (dpsgd.clipped_gradient_sum, {
             "model": model, "X": torch.as_tensor(X[:4]), "y": torch.as_tensor(y[:4]), "max_grad_norm": 1.0}),
