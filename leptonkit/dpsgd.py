@@ -42,9 +42,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
-from tqdm.auto import tqdm
 
-from . import accounting
+from . import _progress, accounting
 from ._checks import RNG, as_generator, check_int, check_real
 from .models import _logits, as_tensors, evaluate
 
@@ -339,7 +338,7 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
           noise_multiplier: float | None = None, delta: float = 1e-5, epochs: int | None = None,
           batch_size: int | None = None, max_grad_norm: float | None = None, lr: float | None = None,
           calibration: str | None = None, ema: float | None = None,
-          lr_schedule: str | None = None, rng: RNG = None, progress: bool = False,
+          lr_schedule: str | None = None, rng: RNG = None, progress: bool | None = None,
           accountant: accounting.PrivacyAccountant | None = None, label: str = "dpsgd.train") -> TrainResult:
     """Train a copy of ``model`` with DP-SGD on (X, y); the caller's model is left untouched.
 
@@ -367,6 +366,9 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
     step t (the warm-up of TensorFlow's ``ExponentialMovingAverage(num_updates=t)``), as De et
     al. 2022 do. It is post-processing of the released iterates, so it costs no
     privacy: ε is the same with or without it. ``lr_schedule`` is one of :data:`LR_SCHEDULES`.
+
+    ``progress``: ``None`` (the default) shows a bar over the epochs once training has run 2 s,
+    ``True`` at once, ``False`` never (``leptonkit._progress``).
 
     ``noise_multiplier`` is 0 (no noise) or in [0.01, 1e6]; a ``target_epsilon`` that no noise
     multiplier in that range reaches is refused at once (see
@@ -396,6 +398,7 @@ def train(model: nn.Module, X: Any, y: Any, *, target_epsilon: float | None = No
                    low=0.0, low_open=True)
     lr = check_real(DEFAULTS["lr"] if lr is None else lr, "lr", low=0.0, low_open=True)
     delta = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    progress = _progress.check_progress(progress)
     calibration = _choice(DEFAULTS["calibration"] if calibration is None else calibration, "calibration",
                           CALIBRATIONS)
     schedule = _choice(DEFAULTS["lr_schedule"] if lr_schedule is None else lr_schedule, "lr_schedule",
@@ -515,7 +518,7 @@ def _learning_rate(step: int, steps: int, lr: float, schedule: str) -> float:
 
 def _train(model: nn.Module, X_t: torch.Tensor, y_t: torch.Tensor, *, sigma: float, q: float, batch_size: int,
            C: float, lr: float, delta: float, epochs: int, steps_per_epoch: int, epsilons: Any,
-           epsilon: float, ema: float, schedule: str, rng: RNG, progress: bool) -> TrainResult:
+           epsilon: float, ema: float, schedule: str, rng: RNG, progress: bool | None) -> TrainResult:
     n = len(X_t)
     np_rng, torch_rng = _torch_generator(rng)
     trained = copy.deepcopy(model)
@@ -524,7 +527,7 @@ def _train(model: nn.Module, X_t: torch.Tensor, y_t: torch.Tensor, *, sigma: flo
     averaged = dict(average.named_parameters()) if average is not None else {}
     steps, step = epochs * steps_per_epoch, 0
     history = []
-    bar = tqdm(range(epochs), desc="DP-SGD", disable=not progress, leave=False)
+    bar = _progress.bar(range(epochs), desc="DP-SGD", progress=progress)
     for epoch in bar:
         for _ in range(steps_per_epoch):
             batch = torch.from_numpy(np.flatnonzero(np_rng.random(n) < q))

@@ -35,9 +35,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
-from tqdm.auto import tqdm
 
-from . import accounting, mpc
+from . import _progress, accounting, mpc
 from ._checks import RNG, as_generator, check_int, check_real
 from .models import _logits, as_tensors, check_model
 
@@ -445,7 +444,7 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
            noise: str | None = None, privacy_unit: str = "client", average: str | None = None,
            compress: Callable[[np.ndarray], tuple[np.ndarray, int]] | None = None,
            loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-           eval_data: tuple[Any, Any] | None = None, rng: RNG = None, progress: bool = False,
+           eval_data: tuple[Any, Any] | None = None, rng: RNG = None, progress: bool | None = None,
            accountant: accounting.PrivacyAccountant | None = None, label: str = "fl.fedavg") -> FedAvgResult:
     """Federated averaging (McMahan et al. 2017) of ``model`` over ``clients``; the model is not changed.
 
@@ -512,6 +511,9 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
         Per-sample loss ``f(output, target) -> (batch,)``; default cross-entropy.
     eval_data
         (X, y) to evaluate the global model on after each round; default the union of the clients.
+    progress
+        ``None`` (the default): a bar over the rounds once the run has taken 2 s; ``True`` at
+        once; ``False`` never (``leptonkit._progress``).
     accountant, label
         A :class:`~leptonkit.accounting.PrivacyAccountant`: the run's cost is checked before
         training and booked after it; a refused or failed run spends nothing.
@@ -557,6 +559,7 @@ def fedavg(model: nn.Module, clients: Sequence[tuple[Any, Any]], *, rounds: int,
     lr = check_real(lr, "lr", low=0.0, low_open=True)
     mu = check_real(mu, "mu", low=0.0)
     momentum = check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+    progress = _progress.check_progress(progress)
     if clip_norm is not None:
         clip_norm = check_real(clip_norm, "clip_norm", low=0.0, low_open=True)
     aggregator = weighted_mean if aggregator is None else aggregator
@@ -631,7 +634,7 @@ def _fedavg(model: nn.Module, data: list, sizes: np.ndarray, *, rounds: int, per
             local_epochs: int, batch_size: int | None, lr: float, momentum: float, mu: float,
             aggregator: Callable, clip_norm: float | None, privacy: _Privacy | None, average: str,
             compress: Callable | None, loss_fn: Callable, evaluation: tuple, rng: RNG,
-            progress: bool) -> FedAvgResult:
+            progress: bool | None) -> FedAvgResult:
     K = len(data)
     X_eval, y_eval = evaluation
     generator = as_generator(rng)
@@ -657,7 +660,7 @@ def _fedavg(model: nn.Module, data: list, sizes: np.ndarray, *, rounds: int, per
     flat = torch.cat([p.detach().reshape(-1) for p in global_model.parameters()])
     n_params = flat.numel()
     history = []
-    for round_ in tqdm(range(1, rounds + 1), desc="FedAvg", disable=not progress, leave=False):
+    for round_ in _progress.bar(range(1, rounds + 1), desc="FedAvg", progress=progress):
         if poisson:
             selected = np.flatnonzero(generator.random(K) < per_round / K)
         else:

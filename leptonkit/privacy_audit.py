@@ -38,6 +38,7 @@ import torch
 from scipy import stats
 from torch import nn
 
+from . import _progress
 from ._checks import RNG, as_generator, check_array, check_bools, check_int, check_real
 from .models import as_tensors, check_model
 
@@ -124,7 +125,7 @@ def _forward(template: nn.Module, params: dict[str, torch.Tensor],
 def train_models(model: nn.Module, X: Any, y: Any, included: Any, *, epochs: int, lr: float,
                  batch_size: int = 64, noise_multiplier: float | None = None,
                  sample_rate: float | None = None, max_grad_norm: float = 0.5, ema: float = 0.0,
-                 rng: RNG = None) -> StackedModels:
+                 rng: RNG = None, progress: bool | None = None) -> StackedModels:
     """Train ``len(included)`` copies of ``model`` at once, copy j on the rows where ``included[j]``.
 
     Each copy starts from its own initialisation (the template's layers reset under a seed
@@ -139,6 +140,9 @@ def train_models(model: nn.Module, X: Any, y: Any, included: Any, *, epochs: int
       ``dpsgd.clipped_gradient_sum``), N(0, σ²C²) added to the sum, divided by the expected
       batch q·n_j; round(1/q) steps an epoch. Every copy is then (ε, δ)-DP for the ε an
       accountant gives for (σ, q, steps). ``ema`` averages the iterates as ``dpsgd.train`` does.
+
+    ``progress``: ``None`` (the default) shows a bar over the epochs once training has run 2 s,
+    ``True`` at once, ``False`` never.
 
     Raises
     ------
@@ -162,6 +166,7 @@ def train_models(model: nn.Module, X: Any, y: Any, included: Any, *, epochs: int
     lr = check_real(lr, "lr", low=0.0, low_open=True, high=1e6)
     batch_size = check_int(batch_size, "batch_size", low=1)
     ema = check_real(ema, "ema", low=0.0, high=1.0, high_open=True)
+    progress = _progress.check_progress(progress)
     private = noise_multiplier is not None
     if private:
         sigma = check_real(noise_multiplier, "noise_multiplier", low=0.0, high=1e6)
@@ -173,7 +178,7 @@ def train_models(model: nn.Module, X: Any, y: Any, included: Any, *, epochs: int
     average = {k: v.clone() for k, v in params.items()} if ema > 0 else None
     noise = torch.Generator().manual_seed(int(generator.integers(2**62)))
     step = 0
-    for _ in range(epochs):
+    for _ in _progress.bar(range(epochs), desc=f"{M} models", progress=progress):
         batches = (_poisson_batches(mask, q, generator) if private
                    else _shuffled_batches(mask, batch_size, generator))
         for rows, valid in batches:

@@ -42,7 +42,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from . import accounting, dpsgd, masking
+from . import _progress, accounting, dpsgd, masking
 from ._checks import RNG, as_generator, check_int, check_real
 
 __all__ = ["BOS", "EOS", "PAD", "SPECIAL_TOKENS", "UNK", "NextTokenModel", "Vocabulary", "bag_classifier",
@@ -271,7 +271,7 @@ def sequence_log_perplexity(model: NextTokenModel, sequences: Any) -> np.ndarray
 def train_language_model(model: NextTokenModel, sequences: Any, *, noise_multiplier: float | None = None,
                          target_epsilon: float | None = None, delta: float = 1e-5, epochs: int = 20,
                          batch_size: int = 64, max_grad_norm: float = 1.0, lr: float = 0.01, rng: RNG = 0,
-                         accountant: accounting.PrivacyAccountant | None = None,
+                         progress: bool | None = None, accountant: accounting.PrivacyAccountant | None = None,
                          label: str = "text.train_language_model") -> dpsgd.TrainResult:
     """Train a copy of ``model`` on ``sequences`` (ids from ``Vocabulary.encode(..., bos_eos=True)``).
 
@@ -282,7 +282,9 @@ def train_language_model(model: NextTokenModel, sequences: Any, *, noise_multipl
     noised by ``dpsgd.add_noise``; σ is calibrated and ε reported as ``dpsgd.train`` does (PLD,
     δ = ``delta``), and ``accountant`` is checked before and charged after. The noisy mean gradient
     is applied with Adam at ``lr`` (post-processing: no privacy cost; Li et al. 2022 fine-tune so).
-    A secret in r messages is protected only as a group of r: about r·ε.
+    A secret in r messages is protected only as a group of r: about r·ε. ``progress``: ``None``
+    (the default) shows a bar over the epochs once training has run 2 s, ``True`` at once,
+    ``False`` never.
     """
     s = _sequences(sequences, model)
     if (target_epsilon is None) == (noise_multiplier is None):
@@ -296,6 +298,7 @@ def train_language_model(model: NextTokenModel, sequences: Any, *, noise_multipl
     delta = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
     if not isinstance(label, str):
         raise TypeError(f"label must be a string, got {type(label).__name__}")
+    progress = _progress.check_progress(progress)
     q = batch_size / n
     steps = epochs * max(1, round(1 / q))
     if target_epsilon is not None:
@@ -314,13 +317,13 @@ def train_language_model(model: NextTokenModel, sequences: Any, *, noise_multipl
     history: list[dict] = []
     if sigma == 0:
         _train_plain(trained, s, optimiser, epochs=epochs, batch_size=batch_size, generator=generator,
-                     history=history)
+                     history=history, progress=progress)
         return dpsgd.TrainResult(model=trained, epsilon=math.inf, delta=delta, noise_multiplier=0.0,
                                  sample_rate=q, steps=epochs * math.ceil(n / batch_size), history=history)
     cost = accounting.PrivacyCost.gaussian(sigma, sample_rate=q, steps=steps, epsilon=epsilon, delta=delta)
     with accounting.charge(accountant, cost, label=label):
         params = dict(trained.named_parameters())
-        for epoch in range(epochs):
+        for epoch in _progress.bar(range(epochs), desc="language model", progress=progress):
             for _ in range(steps // epochs):
                 batch = torch.from_numpy(np.flatnonzero(generator.random(n) < q))
                 if len(batch):
@@ -398,8 +401,9 @@ def clipped_message_gradients(model: NextTokenModel, sequences: Any,
 
 
 def _train_plain(model: nn.Module, s: torch.Tensor, optimiser: torch.optim.Optimizer, *, epochs: int,
-                 batch_size: int, generator: np.random.Generator, history: list) -> None:
-    for epoch in range(epochs):
+                 batch_size: int, generator: np.random.Generator, history: list,
+                 progress: bool | None) -> None:
+    for epoch in _progress.bar(range(epochs), desc="language model", progress=progress):
         order = torch.from_numpy(generator.permutation(len(s)))
         for start in range(0, len(order), batch_size):
             optimiser.zero_grad()

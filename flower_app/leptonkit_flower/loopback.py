@@ -50,18 +50,28 @@ class LoopbackFederation:
         Where the logs, the Flower configuration (``FLWR_HOME``), a copy of the app and the runs'
         results go.
     nodes
-        K, the SuperNodes (``partition-id`` 0 … K−1 of ``num-partitions`` K).
+        K, the SuperNodes: SuperNode k loads ``partition-id`` k.
+    partitions
+        ``num-partitions`` N ≥ K the training split is cut into (default K: every part has its
+        SuperNode). With N > K, SuperNodes 0 … K−1 hold parts 0 … K−1 of N, each the size a client
+        of an N-client federation holds (the benchmark's 10 of 100).
     tls
         ``None`` for ``--insecure``, or ``{"ca": …, "cert": …, "key": …}``: the paths
         ``tools/make_certs.py`` writes (``ca.crt``, ``server.pem``, ``server.key``).
     """
 
-    def __init__(self, workdir: str | os.PathLike, *, nodes: int = 3, tls: dict | None = None):
+    def __init__(self, workdir: str | os.PathLike, *, nodes: int = 3, partitions: int | None = None,
+                 tls: dict | None = None):
         if not isinstance(nodes, int) or isinstance(nodes, bool) or not 1 <= nodes <= 1000:
             raise ValueError(f"nodes must be an int in [1, 1000], got {nodes!r}")
+        partitions = nodes if partitions is None else partitions
+        whole = isinstance(partitions, int) and not isinstance(partitions, bool)
+        if not whole or not nodes <= partitions <= 10**6:
+            raise ValueError(f"partitions must be None or an int in [nodes = {nodes}, 10**6], "
+                             f"got {partitions!r}")
         if tls is not None and set(tls) != {"ca", "cert", "key"}:
             raise ValueError("tls must be None or a dict with exactly the paths 'ca', 'cert' and 'key'")
-        self.workdir, self.nodes, self.tls = Path(workdir), nodes, tls
+        self.workdir, self.nodes, self.partitions, self.tls = Path(workdir), nodes, partitions, tls
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.processes: list[subprocess.Popen] = []
@@ -94,7 +104,8 @@ class LoopbackFederation:
         security = ["--insecure"] if self.tls is None else ["--root-certificates", str(self.tls["ca"])]
         # --port: this SuperNode's own API for its app processes; one machine needs one port each
         return [str(BIN / "flower-supernode"), *security, "--superlink", f"127.0.0.1:{self.port}",
-                "--port", str(free_port()), "--node-config", f"partition-id={k} num-partitions={self.nodes}"]
+                "--port", str(free_port()),
+                "--node-config", f"partition-id={k} num-partitions={self.partitions}"]
 
     def flower_config(self) -> str:
         """``$FLWR_HOME/config.toml``: where ``flwr run`` finds the SuperLink (Flower ≥ 1.26)."""
