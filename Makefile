@@ -42,8 +42,10 @@ present: $(STAMP) ## serve notebook NB's explorers full-screen without the code 
 
 # LANGUAGE=en: the English notebooks' checked outputs are English whatever the machine's locale
 # (leptonkit.i18n follows LANGUAGE/LC_ALL/LANG); the zh-CN twins choose zh-CN in their first cell.
+# LEPTONKIT_PROGRESS=0: no progress bars in nbval's checked outputs (a bar appears after 2 s, so
+# whether a cell shows one depends on the machine); the browser test turns them back on.
 test: $(STAMP) ## run every test: unit tests and nbval of every notebook, both languages
-	LANGUAGE=en $(BIN)/python -m pytest
+	LANGUAGE=en LEPTONKIT_PROGRESS=0 $(BIN)/python -m pytest
 
 bench: $(STAMP) ## run every benchmark in bench/ in its --quick form
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done

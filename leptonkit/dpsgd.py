@@ -555,17 +555,19 @@ def _train(model: nn.Module, X_t: torch.Tensor, y_t: torch.Tensor, *, sigma: flo
 
 
 def privacy_utility(model: nn.Module, X: Any, y: Any, X_test: Any, y_test: Any, *,
-                    epsilons: list[float], baseline: nn.Module, rng: RNG = 0) -> dict[str, Any]:
+                    epsilons: list[float], baseline: nn.Module, rng: RNG = 0,
+                    progress: bool | None = None) -> dict[str, Any]:
     """Test accuracy and membership-inference AUC of DP-SGD at each ε, beside a non-private model.
 
     Each ε trains a copy of ``model`` with :func:`train` (defaults, δ = 1e-5); the attack is
     ``attacks.membership_inference_auc`` with (X, y) as members and (X_test, y_test) as
     non-members. ``baseline`` is the already trained non-private model to compare with.
+    ``progress``: a bar over the ε values (after 2 s by default), as in :func:`train`.
     """
     from .attacks import membership_inference_auc  # the attack DP-SGD is measured against
 
     accuracy, auc = [], []
-    for eps in epsilons:
+    for eps in _progress.bar(epsilons, desc="ε values", progress=progress):
         trained = train(model, X, y, target_epsilon=eps, rng=rng, progress=False).model
         accuracy.append(evaluate(trained, X_test, y_test)[1])
         auc.append(membership_inference_auc(trained, X, y, X_test, y_test))

@@ -69,6 +69,7 @@ FIGURE_TIMEOUT_S = 240        # one slider move (05, 11 and 12 train a model on 
 # checked. Their math libraries share the CPUs between them: on two cores, two kernels of two threads
 # each ran the whole module in 346 s, of one thread each in 177 s (one kernel at a time: 237 s).
 JOBS = int(os.environ.get("LEPTONKIT_BROWSER_JOBS", "2"))
+SILENT_LIMIT_S = 30   # the longest a cell may run without showing a progress bar
 CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 THREADS = str(max(1, CPUS // max(1, JOBS)))
 
@@ -157,6 +158,7 @@ def lab(browser, tmp_path_factory):
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
            "LANGUAGE": "en", "OMP_NUM_THREADS": THREADS, "MKL_NUM_THREADS": THREADS,
            "OPENBLAS_NUM_THREADS": THREADS}
+    env.pop("LEPTONKIT_PROGRESS", None)   # `make test` turns bars off for nbval; a person sees them
     log_path = tmp / "lab.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -252,6 +254,9 @@ def test_browser_notebook_runs_and_every_explorer_moves(lab_pages, timings, note
                   for c in cells for e in c["errors"]]
         assert not errors, f"{notebook}: error output\n" + "\n".join(errors)
         assert not unexecuted, f"{notebook}: cells {unexecuted} did not execute"
+        # issue 19: nothing runs longer than 30 s without a progress bar (leptonkit._progress)
+        silent = [c for c in steps["cells"] if c["seconds"] > SILENT_LIMIT_S and not c["bar"]]
+        assert not silent, f"{notebook}: cells ran over {SILENT_LIMIT_S} s without a progress bar: {silent}"
 
         explorers = [(c["index"], m.group(1)) for c in cells if c["type"] == "code"
                      for m in [EXPLORER_CALL.search(c["source"])] if m]
@@ -294,11 +299,23 @@ def _start_run_all(page, path: str) -> None:
     _accept_kernel_dialog(page)
     page.wait_for_function("window.__nb.sessionContext.session?.kernel?.connectionStatus === 'connected'"
                            " && window.jupyterapp.shell.currentWidget === window.__nb", timeout=120_000)
-    page.evaluate("""() => {
+    page.evaluate(r"""() => {
         // What a widget callback raises reaches no cell: the kernel sends it on IOPub, as the child of
         // the comm message that moved the control. Keep it, so that a move that raised fails.
         window.__callbackErrors = [];
+        // Each cell's run, from its execute_input to the kernel going idle, and whether a progress
+        // bar (a tqdm widget: its text/plain reads "… | 3/20 [00:02<…") was displayed meanwhile.
+        window.__runs = {};
         window.__nb.sessionContext.session.kernel.iopubMessage.connect((_, msg) => {
+            const parent = msg.parent_header?.msg_id, kind = msg.header.msg_type;
+            if (msg.parent_header?.msg_type === 'execute_request') {
+                const run = window.__runs[parent] ??= {start: performance.now(), end: null, bar: false,
+                                                       code: ''};
+                if (kind === 'execute_input') run.code = msg.content.code.slice(0, 80);
+                if (kind === 'status' && msg.content.execution_state === 'idle') run.end = performance.now();
+                const text = msg.content?.data?.['text/plain'] ?? '';
+                if (kind === 'display_data' && /\|\s*\d+\/\d+ \[/.test(text)) run.bar = true;
+            }
             if (msg.parent_header?.msg_type !== 'comm_msg') return;
             const c = msg.content;
             if (msg.header.msg_type === 'error') window.__callbackErrors.push(`${c.ename}: ${c.evalue}`);
@@ -318,6 +335,9 @@ def _wait_for_run_all(page, steps: dict[str, float]) -> list[dict]:
     page.wait_for_function("window.__ran !== null", timeout=RUN_ALL_TIMEOUT_S * 1000, polling=500)
     steps["waited"] = round(time.monotonic() - t0, 1)
     steps["run all"] = round(page.evaluate("window.__ran.seconds"), 1)
+    steps["cells"] = page.evaluate("""() => Object.values(window.__runs).filter(r => r.end !== null)
+        .map(r => ({seconds: Math.round((r.end - r.start) / 100) / 10, bar: r.bar, code: r.code}))
+        .filter(r => r.seconds >= 2)""")
     return page.evaluate("""() => window.__nb.content.widgets.map((cell, index) => {
         const code = cell.model.type === 'code';
         cell.node.setAttribute('data-browser-test', `cell-${index}`);

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import psutil
 
+from leptonkit import _progress
+
 APP = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STARTUP_S = 60.0
@@ -148,9 +150,11 @@ class LoopbackFederation:
             time.sleep(0.2)
         raise TimeoutError(f"the SuperLink does not listen on 127.0.0.1:{self.port} after {STARTUP_S} s")
 
-    def run(self, name: str, *, timeout: float = 300.0, **config: Any) -> tuple[list[np.ndarray], list[dict]]:
+    def run(self, name: str, *, timeout: float = 300.0, progress: bool | None = None,
+            **config: Any) -> tuple[list[np.ndarray], list[dict]]:
         """``flwr run`` the app with ``config`` (run-config keys, e.g. ``**{"num-server-rounds": 2}``);
-        wait until its ServerApp has saved every round; return the global weights and the history."""
+        wait until its ServerApp has saved every round; return the global weights and the history.
+        ``progress``: a bar over the rounds saved, as ``leptonkit``'s training shows (after 2 s)."""
         save = self.workdir / name
         for old in (save.with_suffix(".json"), save.with_suffix(".npz")):
             old.unlink(missing_ok=True)
@@ -166,16 +170,18 @@ class LoopbackFederation:
             raise RuntimeError(f"flwr run failed:\n{started.stdout}{started.stderr}")
         deadline = time.monotonic() + timeout
         history: list[dict] = []
-        while time.monotonic() < deadline:
-            self._remember_descendants()
-            if save.with_suffix(".json").exists():
-                history = json.loads(save.with_suffix(".json").read_text())
-                if len(history) >= rounds:
-                    break
-            time.sleep(0.5)
-        else:
-            raise TimeoutError(f"the run did not save {rounds} rounds in {timeout} s (it saved "
-                               f"{len(history)}):\n{self.logs()}")
+        with _progress.bar(total=rounds, desc="Flower rounds", progress=progress) as bar:
+            while time.monotonic() < deadline:
+                self._remember_descendants()
+                if save.with_suffix(".json").exists():
+                    history = json.loads(save.with_suffix(".json").read_text())
+                    bar.update(min(len(history), rounds) - bar.n)
+                    if len(history) >= rounds:
+                        break
+                time.sleep(0.5)
+            else:
+                raise TimeoutError(f"the run did not save {rounds} rounds in {timeout} s (it saved "
+                                   f"{len(history)}):\n{self.logs()}")
         with np.load(save.with_suffix(".npz")) as arrays:
             weights = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
         return weights, history

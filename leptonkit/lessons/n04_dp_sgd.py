@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from leptonkit import attacks, datasets, dpsgd, models, privacy_audit
+from leptonkit._progress import bar
 from leptonkit.exercises import NotYet, close_to, exactly, exercise
 from leptonkit.i18n import N_, _
 from leptonkit.lessons.n02_laplace_vs_gaussian import staged
@@ -244,8 +245,9 @@ def measure(epsilon: float | None) -> dict:
 
 
 def measured_privacy(epsilons: tuple[float, ...] = AUDIT_EPSILONS) -> dict:
-    """:func:`measure` without DP and at each ε: the explorer's table."""
-    return {"no DP": measure(None), **{float(e): measure(float(e)) for e in epsilons}}
+    """:func:`measure` without DP and at each ε: the explorer's table (a bar over the settings)."""
+    settings = [None, *(float(e) for e in epsilons)]
+    return {"no DP" if e is None else e: measure(e) for e in bar(settings, desc="settings")}
 
 
 # Titles the notebook passes in: the builder shows them through _(), so they are catalogued here.
