@@ -3,9 +3,10 @@
 The pattern every notebook follows: on each slider move an :class:`Explorer` calls its
 ``compute`` (one library function), hands the result to its ``build`` (one pure figure builder)
 and copies the new figure into its ``FigureWidget`` inside ``fig.batch_update()``, so the
-browser redraws once. Only the shared machinery lives here — :class:`Explorer` and the slider
-factories; each notebook's explorers are in its lesson module (``leptonkit.lessons.nNN_*``,
-listed in that module's ``EXPLORERS``), the mathematics in the topic modules, the drawing in
+browser redraws once. Only the shared machinery lives here — :class:`Explorer`, its
+:class:`FigureWidget` (one that fills the output's width) and the slider factories; each
+notebook's explorers are in its lesson module (``leptonkit.lessons.nNN_*``, listed in that module's
+``EXPLORERS``), the mathematics in the topic modules, the drawing in
 ``plots`` or the lesson. This module imports no topic module. Labels and figure text reach it already
 in the learner's language: the lessons translate them with ``leptonkit.i18n._`` when they build them.
 """

@@ -268,6 +268,7 @@ def test_browser_notebook_runs_and_every_explorer_moves(lab_pages, timings, note
             cell = page.locator(f'[data-browser-test="cell-{index}"]')
             t0 = time.monotonic()
             moved, text = _move_first_control(page, cell, f"{notebook} cell {index} ({name})", kernel=True)
+            _assert_figures_fill(page, cell, f"{notebook} cell {index} ({name})")
             cell.locator(".jp-Cell-outputWrapper").screenshot(
                 path=str(ARTIFACTS / f"browser-{stem}-{label}.png"))
             steps[label] = round(time.monotonic() - t0, 1)
@@ -441,6 +442,31 @@ def _move_first_control(page, area, what: str, *, kernel: bool = False) -> tuple
     return (label or "").strip(), text
 
 
+# Every plotly figure under an element, against the output area it is drawn in: [figure px, area px].
+_FIGURE_WIDTHS = """el => [...el.querySelectorAll('.js-plotly-plot')].map(plot => {
+    const svg = plot.querySelector('.main-svg');
+    const area = plot.closest('.jp-OutputArea-output') || plot.parentElement;
+    return [svg ? svg.getBoundingClientRect().width : 0, area.getBoundingClientRect().width];
+})"""
+_FILLS = (f"el => {{ const w = ({_FIGURE_WIDTHS})(el); "
+          "return w.length > 0 && w.every(([f, a]) => f >= 0.95 * a && f <= a + 1); }}")
+
+
+def _assert_figures_fill(page, area, what: str, timeout_ms: int = 10_000) -> None:
+    """Every figure under ``area`` is as wide as its output area, within 5 % and no wider (issue 19:
+    plotly's anywidget front end drew them at 700 px; ``widgets.FigureWidget`` resizes them).
+
+    Waits: plotly resizes 100 ms after it is asked to, then redraws."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(_FILLS, arg=area.element_handle(), timeout=timeout_ms, polling=250)
+    except PlaywrightTimeout:
+        widths = [[round(f), round(a)] for f, a in area.evaluate(_FIGURE_WIDTHS)]
+        raise AssertionError(f"{what}: figures do not fill their output areas, [figure, area] px: "
+                             f"{widths}") from None
+
+
 def _settled_figure(area, quiet_ms: int = 500, limit_s: float = 60) -> str | None:
     """The figure's state once it has not changed for ``quiet_ms`` (plotly draws in steps)."""
     handle, deadline = area.element_handle(), time.monotonic() + limit_s
@@ -497,6 +523,10 @@ def test_make_present_serves_explorers_without_code(browser, tmp_path):
         area = page.locator(".jp-OutputArea-output", has=slider).last
         moved, _ = _move_first_control(page, area, "make present NB=02")
         assert moved == "ε (privacy loss)"
+        _assert_figures_fill(page, area, "make present NB=02 at 1920 px")
+        page.set_viewport_size({"width": 1100, "height": 1000})   # a smaller window: the figure follows
+        _assert_figures_fill(page, area, "make present NB=02 at 1100 px")
+        page.set_viewport_size({"width": 1920, "height": 1080})
         area.evaluate("el => el.scrollIntoView({block: 'center'})")   # the room sees the explorer
         page.screenshot(path=str(ARTIFACTS / "present-02.png"))
 

@@ -3,7 +3,9 @@ in English (build/…/) and in 简体中文 (build/…/zh-CN/, the twins in note
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import os
 import re
 from pathlib import Path
 
@@ -72,17 +74,34 @@ def test_learner_copies_have_no_solutions_and_no_outputs(student):
 EXECUTED = [p for p in SOURCES if p in NOTEBOOKS or p.name.startswith("02_")]
 
 
-def test_learner_copies_run_top_to_bottom_without_giving_answers(student):
-    for source, copy in zip(SOURCES, student, strict=True):
-        if source not in EXECUTED:
-            continue
-        language = build_notebooks.language_of(source)
+# Kernels at once, one math thread each: most of a notebook's time is single-threaded Python, so two
+# one-thread kernels finish the copies sooner on two cores than one two-thread kernel after another
+# (as in the browser test, tests/test_browser.py).
+KERNELS = 2
+
+
+async def _execute_all(copies: list[tuple[Path, Path]]) -> list[nbformat.NotebookNode]:
+    """Execute each learner copy (from its source's folder), ``KERNELS`` at a time, in order."""
+    gate = asyncio.Semaphore(KERNELS)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+    async def one(source: Path, copy: Path) -> nbformat.NotebookNode:
         nb = nbformat.read(copy, as_version=4)
         for cell in nb.cells:   # what nbval skips (the deployment demo's minute of processes) is skipped here
             if cell.cell_type == "code" and "# NBVAL_SKIP" in cell.source:
                 cell.source = "# skipped, as nbval skips it"
-        NotebookClient(nb, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(source.parent)}}).execute()
+        async with gate:
+            await NotebookClient(nb, timeout=120, kernel_name="python3",
+                                 resources={"metadata": {"path": str(source.parent)}}).async_execute(env=env)
+        return nb
+
+    return await asyncio.gather(*(one(source, copy) for source, copy in copies))
+
+
+def test_learner_copies_run_top_to_bottom_without_giving_answers(student):
+    copies = [(source, copy) for source, copy in zip(SOURCES, student, strict=True) if source in EXECUTED]
+    for (source, copy), nb in zip(copies, asyncio.run(_execute_all(copies)), strict=True):
+        language = build_notebooks.language_of(source)
         printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                           for o in c.outputs)
         assert not re.search(PASSED[language], printed), f"{copy} answers an exercise by itself"

@@ -5,11 +5,14 @@ The explorers are gathered from every lesson's ``EXPLORERS`` (``leptonkit.lesson
 
 from __future__ import annotations
 
+import re
+
 import ipywidgets
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
-from leptonkit import crypto, dp, he, lessons, mpc, plots
+from leptonkit import crypto, dp, he, lessons, mpc, plots, widgets
 from leptonkit.lessons import (
     n00_welcome,
     n01_encryption,
@@ -63,6 +66,22 @@ def test_every_slider_move_changes_the_figure(name, kdf_table, paillier_table):
         control.value = high if control.value != high else low
         after = explorer.figure.to_json()
         assert after != before, f"moving {control.description} changed nothing"
+
+
+def test_explorer_figures_run_plotlys_front_end_with_a_resize_observer():
+    """An explorer's figure is a plain go.FigureWidget in Python; in the browser it runs plotly's own
+    widget module (sent whole in ``_plotly_esm``) with a ResizeObserver that calls that module's
+    ``FigureView.autosizeFigure``. Should a plotly release stop exporting those names, the figures
+    would silently fall back to plotly's 700 px: this says so first."""
+    figure = n02_laplace_vs_gaussian.mechanism_explorer().figure
+    assert isinstance(figure, widgets.FigureWidget) and isinstance(figure, go.FigureWidget)
+    state = figure.get_state()
+    bundle = str(go.FigureWidget._esm)
+    assert state["_plotly_esm"] == bundle and state["_esm"] == widgets._FILL_WIDTH_ESM
+    assert "ResizeObserver" in state["_esm"] and 'model.get("_plotly_esm")' in state["_esm"]
+    assert re.search(r"export\s*\{[^}]*\bas FigureView\b", bundle), "plotly's module exports no FigureView"
+    for method in ("perform_render(){", "autosizeFigure(){"):
+        assert method in bundle, f"plotly's FigureView has no {method[:-3]}"
 
 
 def test_key_search_explorer_shows_the_library_result():
