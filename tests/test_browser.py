@@ -449,7 +449,7 @@ _FIGURE_WIDTHS = """el => [...el.querySelectorAll('.js-plotly-plot')].map(plot =
     return [svg ? svg.getBoundingClientRect().width : 0, area.getBoundingClientRect().width];
 })"""
 _FILLS = (f"el => {{ const w = ({_FIGURE_WIDTHS})(el); "
-          "return w.length > 0 && w.every(([f, a]) => f >= 0.95 * a && f <= a + 1); }}")
+          "return w.length > 0 && w.every(([f, a]) => f >= 0.95 * a && f <= a + 1); }")
 
 
 def _assert_figures_fill(page, area, what: str, timeout_ms: int = 10_000) -> None:
