@@ -547,7 +547,7 @@ def _train(model: nn.Module, X_t: torch.Tensor, y_t: torch.Tensor, *, sigma: flo
             step += 1
         loss, accuracy = evaluate(average if average is not None else trained, X_t, y_t)
         history.append({"epoch": epoch + 1, "loss": loss, "accuracy": accuracy})
-        bar.set_postfix(loss=f"{loss:.3f}")
+        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)   # a refresh would show it before 2 s
     for h, eps in zip(history, epsilons, strict=True):
         h["epsilon"] = float(eps)
     return TrainResult(model=average if average is not None else trained, epsilon=epsilon, delta=delta,

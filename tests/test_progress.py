@@ -83,3 +83,11 @@ def test_a_bad_progress_is_refused_before_any_training():
         dpsgd.train(models.mlp(64, 10), X, y, noise_multiplier=1.0, epochs=1, progress="yes")
     with pytest.raises(TypeError, match="progress"):
         fl.fedavg(models.mlp(64, 10), [(X[k::3], y[k::3]) for k in range(3)], rounds=1, progress=1)
+
+
+def test_a_quick_training_run_shows_no_bar(capsys, monkeypatch):
+    """The loss beside DP-SGD's bar must not draw it early (tqdm's set_postfix refreshes by default)."""
+    monkeypatch.delenv("LEPTONKIT_PROGRESS", raising=False)
+    X, y = _digits()
+    dpsgd.train(models.mlp(64, 10), X, y, noise_multiplier=1.0, epochs=3, batch_size=32, rng=0)
+    assert capsys.readouterr().err == ""
